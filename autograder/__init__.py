@@ -1,0 +1,1 @@
+"""The nngrade engine: building problem sets, grading submissions, and the ``nngrade`` CLI."""
