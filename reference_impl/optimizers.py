@@ -13,44 +13,15 @@ gradient g at step t = 1, 2, ...:
 The state arrays are allocated on the first call and matched to each parameter's dtype, so a
 float32 model stays float32. The in-place formulation avoids temporaries on the hot path.
 
-Every rule is elementwise, so a large parameter can be cut into contiguous chunks that are
-updated independently. NumPy's ufuncs release the GIL, so ``update`` hands the chunks of
-parameters with more than ``PARALLEL_MIN_SIZE`` elements to one thread per core: on a 784-512-10
-network that turns the optimizer from a third of the step time into a sixth.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 __all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "get_optimizer"]
-
-PARALLEL_MIN_SIZE = 1 << 16
-_WORKERS = max(1, min(8, os.cpu_count() or 1))
-_pool: ThreadPoolExecutor | None = None
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="optimizer")
-    return _pool
-
-
-def _chunks(arrays: list[np.ndarray]) -> list[list[np.ndarray]]:
-    """Cut same-shaped C-contiguous arrays into ``_WORKERS`` matching flat views."""
-    if _WORKERS == 1 or arrays[0].size < PARALLEL_MIN_SIZE:
-        return [arrays]
-    if not all(a.flags.c_contiguous for a in arrays):
-        return [arrays]  # reshape(-1) would copy, and the update would be lost
-    flat = [a.reshape(-1) for a in arrays]
-    bounds = np.linspace(0, flat[0].size, _WORKERS + 1).astype(int)
-    return [[f[lo:hi] for f in flat] for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
-
 
 class Optimizer:
     """Base class: ``update(params, grads)`` changes every ``params[i]`` in place."""
@@ -70,16 +41,10 @@ class Optimizer:
         if self._state is None:
             self._state = [self._init_state(p) for p in params]
         self.iterations += 1
-        jobs = []
         for p, g, state in zip(params, grads, self._state, strict=True):
             if g.shape != p.shape:
                 raise ValueError(f"gradient shape {g.shape} does not match parameter {p.shape}")
-            jobs.extend(_chunks([p, np.asarray(g, dtype=p.dtype), *state]))
-        if len(jobs) == len(params):
-            for p, g, *state in jobs:
-                self._apply(p, g, state)
-        else:
-            list(_thread_pool().map(lambda job: self._apply(job[0], job[1], job[2:]), jobs))
+            self._apply(p, np.asarray(g, dtype=p.dtype), state)
 
     def reset(self) -> None:
         """Forget all state (moments, step count)."""

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 import pytest
-from nnkit.datasets import logic_gate
 
+from nnkit.datasets import logic_gate
 from reference_impl import perceptron as pc
 from reference_impl.data import minibatch_indices, train_test_split
 from reference_impl.gradcheck import numerical_gradient, relative_error

@@ -64,23 +64,3 @@ def test_get_optimizer_by_name_and_errors():
     with pytest.raises(ValueError, match="positive"):
         SGD(learning_rate=0)
 
-
-@pytest.mark.parametrize("make", [SGD, Momentum, RMSprop, Adam])
-def test_parallel_chunked_update_equals_serial_update(make, monkeypatch):
-    """Large parameters are updated in chunks on several threads; the result must be the same
-    bit for bit as updating them whole."""
-    import reference_impl.optimizers as opt
-
-    rng = np.random.default_rng(1)
-    start = rng.normal(size=(700, 300)).astype(np.float32)
-    grads = [rng.normal(size=start.shape).astype(np.float32) for _ in range(3)]
-    results = []
-    for min_size in (1 << 62, 1000):  # never chunk, then always chunk
-        monkeypatch.setattr(opt, "PARALLEL_MIN_SIZE", min_size)
-        monkeypatch.setattr(opt, "_WORKERS", 3)
-        p, o = start.copy(), make()
-        for g in grads:
-            o.update([p], [g])
-        results.append(p)
-    assert not np.array_equal(results[0], start)
-    np.testing.assert_array_equal(results[0], results[1])

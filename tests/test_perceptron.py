@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from nnkit.datasets import logic_gate
 
+from nnkit.datasets import logic_gate
 from reference_impl import perceptron as pc
 from reference_impl.gradcheck import relative_error
 

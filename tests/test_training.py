@@ -5,10 +5,10 @@ import os
 
 import numpy as np
 import pytest
+
 from nnkit import load_mnist
 from nnkit.datasets import load_digits_8x8, logic_gate
 from nnkit.preprocessing import flatten, one_hot, scale
-
 from reference_impl.data import train_test_split
 from reference_impl.mlp import MLP
 
