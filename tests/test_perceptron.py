@@ -167,3 +167,22 @@ def test_rosenblatt_converges_on_a_random_separable_set():
 def test_labels_must_be_binary():
     with pytest.raises(ValueError, match="labels must be 0/1"):
         pc.to_pm1([0, 1, 2])
+
+
+def test_gradient_descent_with_a_supplied_gradient_follows_it():
+    """With the reference gradient passed in explicitly the run is identical; with half of it
+    (a student who dropped the factor 2) the steps are those of η/2."""
+    X, y = logic_gate("AND")
+    plain = pc.gradient_descent(X, y, W_LECTURE, B_LECTURE, eta=1.0, steps=20)
+    explicit = pc.gradient_descent(
+        X, y, W_LECTURE, B_LECTURE, eta=1.0, steps=20, gradient_fn=pc.squared_loss_gradient
+    )
+    np.testing.assert_array_equal(plain.loss_history, explicit.loss_history)
+
+    def half(X, y, w, b):
+        gw, gb = pc.squared_loss_gradient(X, y, w, b)
+        return gw / 2, gb / 2
+
+    halved = pc.gradient_descent(X, y, W_LECTURE, B_LECTURE, eta=1.0, steps=20, gradient_fn=half)
+    slower = pc.gradient_descent(X, y, W_LECTURE, B_LECTURE, eta=0.5, steps=20)
+    np.testing.assert_allclose(halved.loss_history, slower.loss_history, rtol=1e-14)
