@@ -27,5 +27,70 @@ def demo(epochs: int, batch_size: int, hidden: int, seed: int) -> None:
     train_reference_mlp_on_mnist(epochs=epochs, batch_size=batch_size, hidden=hidden, seed=seed)
 
 
+@main.command()
+@click.argument("problem_sets", nargs=-1, metavar="[PS]...")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 if assignments/<ps>/ differs from what a build would write.",
+)
+def build(problem_sets: tuple[str, ...], check: bool) -> None:
+    """Build problem sets from their masters in solutions/ (default: all of them).
+
+    For each PS, otter assign turns solutions/PS/PS.py into the student notebook, written to
+    assignments/PS/ (public tests only, deterministic: rebuilding an unchanged master changes
+    no byte), and the autograder (all tests and the solutions), written to dist/PS/, which git
+    ignores. The solution is graded against its own tests on the way, so a master whose
+    solution fails a test does not build.
+
+    With --check, nothing is written: the command lists the files of assignments/ that are out
+    of date and exits 1 if there are any.
+    """
+    import sys
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from autograder.build import BuildError, build_problem_set
+    from autograder.problem_sets import find_problem_sets, repo_root
+
+    root = repo_root()
+    sets = find_problem_sets(root, problem_sets)
+    if not sets:
+        raise click.ClickException(
+            f"no problem sets under {root / 'solutions'} (each is solutions/<ps>/<ps>.py)"
+        )
+
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
+
+    failed = False
+    bar = tqdm(sets, unit="set", desc="check" if check else "build", disable=len(sets) < 2)
+    for ps in bar:
+        bar.set_postfix_str(ps.name)
+        try:
+            result = build_problem_set(ps, check=check)
+        except BuildError as exc:
+            failed = True
+            tqdm.write(f"Error: {exc.format_message()}", file=sys.stderr)
+            continue
+        if check and result.stale:
+            failed = True
+            lines = [f"{ps.name}: {rel(ps.assignment_dir)}/ is out of date:"]
+            lines += [f"  {entry}" for entry in result.stale]
+            lines.append(f"  run: nngrade build {ps.name}")
+            tqdm.write("\n".join(lines))
+        elif check:
+            tqdm.write(f"{ps.name}: {rel(ps.assignment_dir)}/ is up to date")
+        else:
+            for path in result.student_files:
+                tqdm.write(f"{ps.name}: wrote {rel(path)}")
+            if result.autograder_zip is not None:
+                tqdm.write(f"{ps.name}: wrote {rel(result.autograder_zip)} (hidden tests)")
+    bar.close()
+    if failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

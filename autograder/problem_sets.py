@@ -1,0 +1,104 @@
+"""Where the problem sets live: ``solutions/<ps>/<ps>.py`` and the folders generated from them.
+
+A problem set is a single master notebook, kept as a jupytext percent-format Python file in
+otter-assign format. ``nngrade build`` turns it into the student release in
+``assignments/<ps>/`` and the instructor-only artifacts in ``dist/<ps>/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+ROOT_ENV_VAR = "NNGRADE_ROOT"
+
+
+class ProblemSetNotFound(click.ClickException):
+    """A problem set was asked for by name and there is no ``solutions/<name>/<name>.py``."""
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    """One problem set: its name, its master file and the checkout it belongs to."""
+
+    name: str
+    master: Path
+    root: Path
+
+    @property
+    def assignment_dir(self) -> Path:
+        """The student release, tracked in git: ``assignments/<ps>/``."""
+        return self.root / "assignments" / self.name
+
+    @property
+    def dist_dir(self) -> Path:
+        """Artifacts that contain hidden tests or solutions, git-ignored: ``dist/<ps>/``."""
+        return self.root / "dist" / self.name
+
+    @property
+    def student_notebook(self) -> Path:
+        """The notebook students receive: ``assignments/<ps>/<ps>.ipynb``."""
+        return self.assignment_dir / f"{self.name}.ipynb"
+
+
+def repo_root() -> Path:
+    """The checkout's root: the folder holding ``pyproject.toml`` and ``solutions/``.
+
+    ``$NNGRADE_ROOT`` overrides it. Otherwise it is found from this file's location, which works
+    for a source checkout and for the editable install that ``make setup`` makes.
+    """
+    override = os.environ.get(ROOT_ENV_VAR)
+    if override:
+        root = Path(override).expanduser().resolve()
+        if not root.is_dir():
+            raise click.ClickException(f"${ROOT_ENV_VAR} is {override!r}, which is not a folder")
+        return root
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        raise click.ClickException(
+            f"cannot find the course checkout from {Path(__file__).resolve()}; "
+            f"run from an editable install or set ${ROOT_ENV_VAR} to the checkout's root"
+        )
+    return root
+
+
+def _normalise_name(name: str) -> str:
+    """Accept ``ps1``, ``ps1/``, ``solutions/ps1`` and ``solutions/ps1/ps1.py`` alike."""
+    path = Path(name.strip().rstrip("/\\"))
+    if path.suffix == ".py":
+        return path.stem
+    return path.name
+
+
+def find_problem_sets(root: Path, names: Sequence[str] = ()) -> list[ProblemSet]:
+    """Every problem set under ``root/solutions``, sorted by name, or just the ones named.
+
+    A problem set is a folder ``solutions/<ps>/`` holding its master ``<ps>.py``. Names that
+    match none raise :class:`ProblemSetNotFound`, whose message lists the ones there are.
+    """
+    root = Path(root).resolve()
+    solutions = root / "solutions"
+    available: dict[str, ProblemSet] = {}
+    if solutions.is_dir():
+        for folder in sorted(solutions.iterdir()):
+            if folder.name.startswith((".", "_")) or not folder.is_dir():
+                continue
+            master = folder / f"{folder.name}.py"
+            if master.is_file():
+                available[folder.name] = ProblemSet(folder.name, master, root)
+    if not names:
+        return list(available.values())
+
+    wanted = list(dict.fromkeys(_normalise_name(n) for n in names))
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        listing = ", ".join(available) if available else f"none (nothing in {solutions})"
+        plural = "s" if len(unknown) > 1 else ""
+        raise ProblemSetNotFound(
+            f"unknown problem set{plural}: {', '.join(unknown)}. Available: {listing}"
+        )
+    return [available[n] for n in sorted(wanted)]

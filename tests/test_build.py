@@ -1,0 +1,299 @@
+"""``nngrade build``: otter assign on a master, a deterministic student release, leak checks.
+
+Everything runs on the small problem set in ``tests/fixtures/ps-demo``, copied into a
+temporary checkout, so these tests do not depend on the course's own problem sets. otter
+assign takes a few seconds per build, so builds are shared through module-scoped fixtures;
+tests that change files work on a copy of the built checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from autograder.build import (
+    BuildError,
+    _declares_hidden,
+    build_problem_set,
+    check_student_release,
+    read_master,
+    solution_lines,
+)
+from autograder.cli import main
+from autograder.problem_sets import ProblemSetNotFound, find_problem_sets, repo_root
+
+FIXTURE = Path(__file__).parent / "fixtures" / "ps-demo" / "ps-demo.py"
+NAME = "ps-demo"
+STUDENT_NB = f"assignments/{NAME}/{NAME}.ipynb"
+AUTOGRADER_ZIP = f"dist/{NAME}/autograder/{NAME}-autograder.zip"
+
+
+def make_checkout(root: Path, master_text: str | None = None) -> Path:
+    """A minimal course checkout: a pyproject stub and solutions/ps-demo/ps-demo.py."""
+    folder = root / "solutions" / NAME
+    folder.mkdir(parents=True)
+    text = FIXTURE.read_text(encoding="utf-8") if master_text is None else master_text
+    (folder / f"{NAME}.py").write_text(text, encoding="utf-8")
+    (root / "pyproject.toml").write_text('[project]\nname = "course"\n', encoding="utf-8")
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def nngrade(root: Path, *args: str):
+    return CliRunner().invoke(main, list(args), env={"NNGRADE_ROOT": str(root)})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A checkout built once through the Python API."""
+    root = make_checkout(tmp_path_factory.mktemp("course"))
+    [ps] = find_problem_sets(root)
+    result = build_problem_set(ps)
+    return root, ps, result, snapshot(root / "assignments")
+
+
+@pytest.fixture(scope="module")
+def rebuilt(built):
+    """The same checkout built a second time, through the command line."""
+    root = built[0]
+    return nngrade(root, "build", NAME), snapshot(root / "assignments")
+
+
+@pytest.fixture
+def copy_of_built(built, rebuilt, tmp_path):
+    """A private copy of the built checkout, in another place, for tests that change files."""
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(built[0], copy)
+    [ps] = find_problem_sets(copy)
+    return copy, ps
+
+
+def student_notebook(root: Path) -> nbformat.NotebookNode:
+    return nbformat.read(root / STUDENT_NB, as_version=4)
+
+
+# ------------------------------------------------------------------------------- the build
+
+
+def test_build_writes_the_student_notebook_and_the_autograder_zip(built):
+    root, ps, result, _ = built
+    assert result.student_files == [root / STUDENT_NB]
+    assert result.autograder_zip == root / AUTOGRADER_ZIP
+    assert result.stale == []
+    # The student release holds the notebook and nothing else.
+    assert [p.name for p in ps.assignment_dir.iterdir()] == [f"{NAME}.ipynb"]
+    # dist: otter's autograder folder under stable names, and the converted master.
+    autograder = root / "dist" / NAME / "autograder"
+    assert sorted(p.name for p in autograder.iterdir()) == sorted(
+        [f"{NAME}-autograder.zip", f"{NAME}.ipynb", "otter_config.json"]
+    )
+    assert (root / "dist" / NAME / "master" / f"{NAME}.ipynb").is_file()
+    with zipfile.ZipFile(root / AUTOGRADER_ZIP) as zf:
+        tests = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")}
+    assert set(tests) == {"tests/q1.py", "tests/q2.py"}
+    assert "def test_sigmoid_unseen_inputs" in tests["tests/q1.py"]
+    assert "hidden=True" in tests["tests/q1.py"]
+    # No staging folder is left behind.
+    assert not [p for p in (root / "assignments").iterdir() if p.name.startswith(".")]
+    assert not [p for p in (root / "dist").iterdir() if p.name.startswith(".")]
+
+
+def test_a_second_build_is_byte_identical(built, rebuilt):
+    result, second = rebuilt
+    assert result.exit_code == 0, result.output
+    assert f"{NAME}: wrote {STUDENT_NB}" in result.output
+    assert f"{NAME}: wrote {AUTOGRADER_ZIP}" in result.output
+    assert second == built[3]
+
+
+def test_the_student_notebook_is_normalised(built):
+    nb = student_notebook(built[0])
+    assert set(nb.metadata) == {"kernelspec", "otter"}
+    assert nb.nbformat == 4 and nb.nbformat_minor == 5
+    for cell in nb.cells:
+        assert re.fullmatch(r"c\d{2}-[0-9a-f]{8}", cell.id)
+        assert set(cell.metadata) <= {"deletable", "editable", "tags"}
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    assert len({cell.id for cell in nb.cells}) == len(nb.cells)
+    text = (built[0] / STUDENT_NB).read_text(encoding="utf-8")
+    assert text == json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_the_student_notebook_has_public_tests_only_and_no_solution(built):
+    root = built[0]
+    nb = student_notebook(root)
+    tests = nb.metadata["otter"]["tests"]
+    assert set(tests) == {"q1", "q2"}
+    assert "def test_sigmoid_at_zero(sigmoid)" in tests["q1"]
+    assert "def test_p_zero(p_zero)" in tests["q2"]
+    assert not any(_declares_hidden(source) for source in tests.values())
+
+    text = (root / STUDENT_NB).read_text(encoding="utf-8")
+    for leak in (
+        "test_sigmoid_unseen_inputs",
+        "reference_impl",
+        "hidden=True",
+        "np.exp(-z)",
+        "p_zero = 0.5",
+        "SOLUTION",
+    ):
+        assert leak not in text
+    sources = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert "def sigmoid(z):\n    ..." in sources
+    assert "p_zero = ..." in sources
+
+
+# ------------------------------------------------------------------------------ --check
+
+
+def test_check_passes_right_after_a_build(built, rebuilt):
+    root, ps, _, _ = built
+    assert build_problem_set(ps, check=True).stale == []
+    result = nngrade(root, "build", "--check")
+    assert result.exit_code == 0, result.output
+    assert f"{NAME}: assignments/{NAME}/ is up to date" in result.output
+
+
+def test_check_fails_after_the_master_changes(copy_of_built):
+    root, ps = copy_of_built
+    # The release does not depend on where the checkout is.
+    assert build_problem_set(ps, check=True).stale == []
+
+    before = snapshot(root / "assignments")
+    master = ps.master.read_text(encoding="utf-8")
+    edited = master.replace("Used by the test suite", "Used by the tests", 1)
+    assert edited != master
+    ps.master.write_text(edited, encoding="utf-8")
+
+    result = nngrade(root, "build", "--check", NAME)
+    assert result.exit_code == 1
+    assert f"{STUDENT_NB} (differs)" in result.output
+    assert f"run: nngrade build {NAME}" in result.output
+    assert snapshot(root / "assignments") == before  # a check writes nothing
+
+
+@pytest.mark.parametrize("change", ["edited", "extra", "missing"])
+def test_check_fails_after_the_release_is_touched_by_hand(copy_of_built, change):
+    root, ps = copy_of_built
+    notebook = root / STUDENT_NB
+    if change == "edited":
+        nb = nbformat.read(notebook, as_version=4)
+        nb.cells[1].source += "\n\nA note added by hand."
+        nbformat.write(nb, notebook)
+        expected = f"{STUDENT_NB} (differs)"
+    elif change == "extra":
+        (ps.assignment_dir / "notes.txt").write_text("scratch\n", encoding="utf-8")
+        expected = f"assignments/{NAME}/notes.txt (extra)"
+    else:
+        notebook.unlink()
+        expected = f"{STUDENT_NB} (missing)"
+    # Git-ignored editor folders never make the release stale.
+    (ps.assignment_dir / ".ipynb_checkpoints").mkdir(exist_ok=True)
+    (ps.assignment_dir / ".ipynb_checkpoints" / "x.ipynb").write_text("{}", encoding="utf-8")
+
+    assert build_problem_set(ps, check=True).stale == [expected]
+    result = nngrade(root, "build", "--check")
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
+# ------------------------------------------------------------------------- failing builds
+
+
+def test_a_master_whose_solution_fails_its_public_test_does_not_build(tmp_path):
+    broken = FIXTURE.read_text(encoding="utf-8").replace(
+        "return 1.0 / (1.0 + np.exp(-z))", "return 1.0 / (2.0 + np.exp(-z))"
+    )
+    assert broken != FIXTURE.read_text(encoding="utf-8")
+    root = make_checkout(tmp_path, broken)
+
+    result = nngrade(root, "build", NAME)
+    assert result.exit_code == 1
+    assert "otter assign failed on solutions/ps-demo/ps-demo.py" in result.output
+    assert "sigmoid(0) should be 0.5" in result.output  # otter's own report of the failure
+    assert "Traceback" not in result.output
+    assert not (root / "assignments").exists() and not (root / "dist").exists()
+
+
+def test_a_leaking_release_is_refused(built, tmp_path):
+    """Feed the safety check the autograder notebook, which has everything students must not."""
+    root, ps, _, _ = built
+    autograder = root / "dist" / NAME / "autograder"
+    fake_release = tmp_path / "student"
+    fake_release.mkdir()
+    shutil.copy(autograder / f"{NAME}.ipynb", fake_release)
+
+    with pytest.raises(BuildError) as error:
+        check_student_release(ps, read_master(ps), fake_release, autograder)
+    message = error.value.format_message()
+    assert "test 'q1' in the student release is marked hidden" in message
+    assert "hidden test 'test_sigmoid_unseen_inputs' appears" in message
+    assert "return 1.0 / (1.0 + np.exp(-z))" in message
+
+
+def test_solution_lines_and_hidden_markers(tmp_path):
+    [ps] = find_problem_sets(make_checkout(tmp_path))
+    lines = solution_lines(read_master(ps))
+    assert lines == {
+        "z = np.asarray(z, dtype=float)",
+        "return 1.0 / (1.0 + np.exp(-z))",
+        "p_zero = 0.5",
+    }
+    assert _declares_hidden("@test_case(points=2, hidden=True)\ndef t(): pass")
+    assert _declares_hidden({"suites": [{"cases": [{"code": "", "hidden": True}]}]})
+    assert not _declares_hidden("@test_case(points=1, hidden=False)\ndef t(): pass")
+
+
+# -------------------------------------------------------------------------- the command line
+
+
+def test_build_help():
+    result = CliRunner().invoke(main, ["build", "--help"])
+    assert result.exit_code == 0
+    assert "Usage: main build [OPTIONS] [PS]..." in result.output
+    assert "--check" in result.output
+
+
+def test_an_unknown_problem_set_is_refused_with_the_list_of_available_ones(built):
+    result = nngrade(built[0], "build", "nonexistent")
+    assert result.exit_code != 0
+    assert "unknown problem set: nonexistent" in result.output
+    assert f"Available: {NAME}" in result.output
+
+
+def test_find_problem_sets(tmp_path, monkeypatch):
+    for name in ("ps2-b", "ps1-a"):
+        (tmp_path / "solutions" / name).mkdir(parents=True)
+        (tmp_path / "solutions" / name / f"{name}.py").write_text("", encoding="utf-8")
+    (tmp_path / "solutions" / "notes").mkdir()  # no notes/notes.py: not a problem set
+    found = find_problem_sets(tmp_path)
+    assert [ps.name for ps in found] == ["ps1-a", "ps2-b"]
+    ps = found[0]
+    assert ps.master == tmp_path / "solutions" / "ps1-a" / "ps1-a.py"
+    assert ps.assignment_dir == tmp_path / "assignments" / "ps1-a"
+    assert ps.dist_dir == tmp_path / "dist" / "ps1-a"
+    assert ps.student_notebook == tmp_path / "assignments" / "ps1-a" / "ps1-a.ipynb"
+    assert find_problem_sets(tmp_path, ["solutions/ps2-b/", "ps2-b.py"]) == [found[1]]
+    with pytest.raises(ProblemSetNotFound, match="Available: ps1-a, ps2-b"):
+        find_problem_sets(tmp_path, ["ps1-a", "notes"])
+
+    monkeypatch.setenv("NNGRADE_ROOT", str(tmp_path))
+    assert repo_root() == tmp_path.resolve()
+    monkeypatch.delenv("NNGRADE_ROOT")
+    assert (repo_root() / "pyproject.toml").is_file()
+    assert repo_root() == Path(__file__).resolve().parents[1]
