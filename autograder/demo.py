@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnkit import load_mnist
 from nnkit.preprocessing import flatten, scale
-from reference_impl.mlp import MLP
+from reference_impl.mlp import MLP, mnist_mlp
 
 
 def train_reference_mlp_on_mnist(
@@ -15,17 +13,7 @@ def train_reference_mlp_on_mnist(
     """784-hidden-10 with relu/softmax and rmsprop, the lectures' Keras settings, in NumPy."""
     (x_train, y_train), (x_test, y_test) = load_mnist()
     X_train, X_test = scale(flatten(x_train)), scale(flatten(x_test))
-    model = MLP(
-        (784, hidden, 10),
-        activations="relu",
-        output_activation="softmax",
-        loss="categorical_crossentropy",
-        optimizer="rmsprop",
-        batch_size=batch_size,
-        epochs=epochs,
-        seed=seed,
-        dtype=np.float32,
-    )
+    model = mnist_mlp(hidden=hidden, batch_size=batch_size, epochs=epochs, seed=seed)
     print(
         f"reference MLP 784-{hidden}-10, {model.n_parameters:,} parameters, "
         f"rmsprop, batch {batch_size}, float32, {len(X_train):,} training images"

@@ -28,7 +28,7 @@ import numpy as np
 
 from nnkit import load_mnist
 from nnkit.preprocessing import flatten, one_hot, scale
-from reference_impl.mlp import MLP
+from reference_impl.mlp import mnist_mlp
 
 SIZES = (784, 512, 10)
 BATCH = 128
@@ -64,17 +64,7 @@ def sgemm_gflops(batch: int, sizes: tuple[int, ...], repeats: int = 200) -> floa
 
 
 def run_reference(X, y, X_test, y_test, epochs: int) -> tuple[list[float], float]:
-    model = MLP(
-        SIZES,
-        activations="relu",
-        output_activation="softmax",
-        loss="categorical_crossentropy",
-        optimizer="rmsprop",
-        batch_size=BATCH,
-        epochs=epochs,
-        seed=0,
-        dtype=np.float32,
-    )
+    model = mnist_mlp(batch_size=BATCH, epochs=epochs, seed=0)
     model.fit(X, y)
     return [e["seconds"] for e in model.history_], model.score(X_test, y_test)
 

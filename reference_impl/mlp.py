@@ -37,7 +37,7 @@ from reference_impl import losses
 from reference_impl.data import minibatch_indices
 from reference_impl.optimizers import Optimizer, get_optimizer
 
-__all__ = ["MLP"]
+__all__ = ["MLP", "mnist_mlp"]
 
 EpochCallback = Callable[["MLP", dict], None]
 
@@ -322,3 +322,25 @@ class MLP:
         ss_res = float(np.sum((y - pred) ** 2))
         ss_tot = float(np.sum((y - y.mean(axis=0)) ** 2))
         return 1.0 - ss_res / ss_tot
+
+
+def mnist_mlp(
+    hidden: int = 512,
+    batch_size: int = 128,
+    epochs: int = 5,
+    seed: int | None = 0,
+    dtype: type | np.dtype = np.float32,
+) -> MLP:
+    """The lectures' MNIST network in NumPy: 784 → ``hidden`` relu → 10 softmax, trained with
+    RMSprop (Keras defaults) on categorical cross-entropy, in float32 for speed."""
+    return MLP(
+        (784, hidden, 10),
+        activations="relu",
+        output_activation="softmax",
+        loss="categorical_crossentropy",
+        optimizer="rmsprop",
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=seed,
+        dtype=dtype,
+    )

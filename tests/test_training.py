@@ -10,7 +10,7 @@ from nnkit import load_mnist
 from nnkit.datasets import load_digits_8x8, logic_gate
 from nnkit.preprocessing import flatten, one_hot, scale
 from reference_impl.data import train_test_split
-from reference_impl.mlp import MLP
+from reference_impl.mlp import MLP, mnist_mlp
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -69,16 +69,7 @@ def test_training_is_deterministic_for_a_seed():
 @pytest.mark.slow
 def test_reference_mlp_reaches_97_8_percent_on_mnist_in_5_epochs(mnist):
     X_train, y_train, X_test, y_test = mnist
-    model = MLP(
-        (784, 512, 10),
-        activations="relu",
-        output_activation="softmax",
-        optimizer="rmsprop",
-        batch_size=128,
-        epochs=5,
-        seed=0,
-        dtype=np.float32,
-    )
+    model = mnist_mlp(hidden=512, batch_size=128, epochs=5, seed=0)
     accuracies = []
     model.fit(
         X_train, y_train, on_epoch_end=lambda m, _: accuracies.append(m.score(X_test, y_test))
