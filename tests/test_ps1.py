@@ -24,24 +24,18 @@ TOTAL_AUTOGRADED = 38  # 40 points, of which question 7 (2 points) is graded by 
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(REPO / "solutions" / PS, root / "solutions" / PS)
-    (root / "pyproject.toml").write_text("")
-    (ps,) = find_problem_sets(root, [PS])
-    result = build_problem_set(ps)
-    return ps, result
+def built(ps1_built):
+    return ps1_built
 
 
 @pytest.fixture(scope="module")
-def solution_path(built):
-    ps, _ = built
-    return ps.dist_dir / "autograder" / f"{PS}.ipynb"
+def solution_path(ps1_solution):
+    return ps1_solution
 
 
 @pytest.fixture(scope="module")
-def zip_path(built):
-    return built[1].autograder_zip
+def zip_path(ps1_zip):
+    return ps1_zip
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,182 @@
+"""The grader's side of the kernel boundary: proxies for the student's globals.
+
+A test parameter named ``forward`` is bound to whatever the student's global ``forward`` is:
+
+* plain data (numbers, strings, lists, numeric arrays, DataFrames) is fetched and decoded;
+* anything else (a function, a class, a model) becomes a :class:`RemoteRef`: calling it or
+  reading an attribute sends a request to the kernel and brings back data or another handle;
+* a module becomes the grader's own module of that name when it is a well-known library,
+  else ``None``; a missing global is ``None``, as in otter.
+
+Every failure that is the submission's doing surfaces as an ``AssertionError`` subclass with a
+message for the student, so a test that calls student code fails cleanly and the grader's own
+traceback is never shown.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from autograder import codec
+from autograder.sandbox import SandboxedKernel
+
+__all__ = ["SubmissionFault", "StudentCodeError", "Remote", "RemoteRef"]
+
+MIME = "text/x-nngrade-reply"
+AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text(encoding="utf-8")
+CODEC_SOURCE = Path(codec.__file__).read_text(encoding="utf-8")
+SHARED_MODULES = {"numpy", "pandas", "math", "scipy", "sklearn", "matplotlib", "statistics"}
+
+_INSTALL = """
+def _nngrade_install(codec_source, agent_source):
+    import sys, types
+    codec = types.ModuleType("_nngrade_codec")
+    sys.modules["_nngrade_codec"] = codec
+    exec(compile(codec_source, "<nngrade codec>", "exec"), codec.__dict__)
+    agent = types.ModuleType("_nngrade_agent")
+    sys.modules["_nngrade_agent"] = agent
+    exec(compile(agent_source, "<nngrade agent>", "exec"), agent.__dict__)
+    agent.codec = codec
+    return agent.Agent(get_ipython().user_ns)
+__nngrade_agent__ = _nngrade_install({codec!r}, {agent!r})
+del _nngrade_install
+"""
+
+
+class SubmissionFault(AssertionError):
+    """The submission did not give a gradable answer (timeout, crash, undecodable data)."""
+
+
+class StudentCodeError(SubmissionFault):
+    """The student's function raised an exception."""
+
+
+class RemoteRef:
+    """A handle on an object that lives in the student's kernel."""
+
+    __slots__ = ("_remote", "_ref", "_label")
+
+    def __init__(self, remote: Remote, ref: codec.Ref, label: str) -> None:
+        self._remote = remote
+        self._ref = ref
+        self._label = label
+
+    @property
+    def _remote_type_name(self) -> str:
+        return self._ref.type_name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._remote.request(
+            {"op": "call", "ref": self._ref.id, "args": list(args), "kwargs": kwargs},
+            what=f"{self._label}(...)",
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._remote.request(
+            {"op": "getattr", "ref": self._ref.id, "name": name}, what=f"{self._label}.{name}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self._ref.type_name} {self._label!r} in the submission>"
+
+
+class Remote:
+    """Requests to the agent in one submission's kernel."""
+
+    def __init__(
+        self,
+        kernel: SandboxedKernel,
+        call_timeout: float,
+        limits: codec.Limits = codec.DEFAULT_LIMITS,
+    ) -> None:
+        self.kernel = kernel
+        self.call_timeout = call_timeout
+        self.limits = limits
+
+    def install(self) -> None:
+        """Start the agent in the kernel (after the student's cells have run)."""
+        result = self.kernel.execute(
+            _INSTALL.format(codec=CODEC_SOURCE, agent=AGENT_SOURCE), timeout=self.call_timeout
+        )
+        if result.status != "ok":
+            raise SubmissionFault(
+                f"the grader could not talk to the notebook's kernel ({result.status}"
+                + (f": {result.ename}" if result.ename else "")
+                + ")"
+            )
+
+    def global_value(self, name: str) -> Any:
+        """What a test parameter called ``name`` is bound to."""
+        reply = self._exchange({"op": "get", "name": name}, what=name)
+        if reply.get("missing"):
+            return None
+        if "module" in reply:
+            module = str(reply["module"])
+            top = module.split(".")[0]
+            return importlib.import_module(module) if top in SHARED_MODULES else None
+        return self._unwrap(reply, what=name)
+
+    def request(self, payload: dict, what: str) -> Any:
+        return self._unwrap(self._exchange(payload, what), what)
+
+    # ---------------------------------------------------------------- internals
+
+    def _exchange(self, payload: dict, what: str) -> dict:
+        text = codec.encode(payload, limits=self.limits, make_ref=self._ref_of, name=what)
+        result = self.kernel.execute(
+            f"__nngrade_agent__.handle({text!r})", timeout=self.call_timeout
+        )
+        if result.status == "timeout":
+            raise SubmissionFault(f"{what} did not finish within {self.call_timeout:g} s")
+        if result.status in ("died", "memory", "processes", "output"):
+            reason = {
+                "died": "the notebook's kernel stopped",
+                "memory": "the notebook used more memory than allowed",
+                "processes": "the notebook started too many processes",
+                "output": "the notebook printed too much output",
+            }[result.status]
+            raise SubmissionFault(f"{what}: {reason}")
+        replies = [d[MIME] for d in result.displays if MIME in d]
+        if result.status != "ok" or len(replies) != 1:
+            raise SubmissionFault(f"{what} could not be evaluated in the notebook")
+        try:
+            reply = codec.decode(replies[0], limits=self.limits)
+        except codec.CodecError as error:
+            raise SubmissionFault(f"{what} returned data that cannot be graded: {error}") from None
+        if type(reply) is not dict:
+            raise SubmissionFault(f"{what} could not be evaluated in the notebook")
+        return reply
+
+    def _unwrap(self, reply: dict, what: str) -> Any:
+        if "error" in reply:
+            error = reply["error"] if type(reply["error"]) is dict else {}
+            kind, message = str(error.get("type", "an error")), str(error.get("message", ""))
+            raise StudentCodeError(f"{what} raised {kind}" + (f": {message}" if message else ""))
+        if "codec_error" in reply:
+            raise SubmissionFault(str(reply["codec_error"]))
+        if "value" not in reply:
+            raise SubmissionFault(f"{what} could not be evaluated in the notebook")
+        return self._wrap(reply["value"], what)
+
+    def _wrap(self, value: Any, label: str) -> Any:
+        """Turn Ref handles inside a decoded value into RemoteRef proxies."""
+        if type(value) is codec.Ref:
+            if value.type_name == "ellipsis":  # an unanswered `...` placeholder
+                return Ellipsis
+            return RemoteRef(self, value, label)
+        if type(value) is list:
+            return [self._wrap(v, label) for v in value]
+        if type(value) is tuple:
+            return tuple(self._wrap(v, label) for v in value)
+        if type(value) is dict:
+            return {k: self._wrap(v, label) for k, v in value.items()}
+        return value
+
+    def _ref_of(self, value: Any) -> codec.Ref:
+        if type(value) is RemoteRef and value._remote is self:
+            return value._ref
+        raise codec.CodecError(f"a {codec.describe_type(value)} cannot be sent to the notebook")

@@ -1,0 +1,85 @@
+"""Reading a submitted notebook, which is untrusted input like everything else a student sends.
+
+A notebook that cannot be read (not UTF-8, not JSON, not a notebook, too large) raises
+:class:`MalformedSubmission` with a message for the student; the batch records a zero for that
+student and goes on. Old nbformat versions are converted by ``nbformat`` itself.
+
+The cells the release template adds for otter (``grader = otter.Notebook(...)``,
+``grader.check("q1")``, ``grader.export()``) are not the student's code and are not run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["MalformedSubmission", "Submission", "read_submission", "MAX_NOTEBOOK_BYTES"]
+
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+
+_TEMPLATE_LINE = re.compile(
+    r"""^\s*(
+        \#.*                                        # comments
+      | import\s+otter
+      | grader\s*=\s*otter\.Notebook\(.*\)
+      | grader\.(check|check_all|export|to_pdf)\(.*\)
+    )?\s*$""",
+    re.VERBOSE,
+)
+
+
+class MalformedSubmission(ValueError):
+    """The file is not a notebook we can grade; the message says why."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    sha256: str
+    code_cells: tuple[str, ...]
+
+
+def _is_template_cell(source: str) -> bool:
+    return all(_TEMPLATE_LINE.match(line) for line in source.splitlines())
+
+
+def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
+    """The student's code cells, in order, and the file's sha256."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise MalformedSubmission(
+            f"the notebook is {size / 2**20:.1f} MB; notebooks over {max_bytes / 2**20:.0f} MB "
+            "are not graded (clear the outputs and resubmit)"
+        )
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise MalformedSubmission("the notebook file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedSubmission(f"the notebook is not UTF-8 text (byte {error.start})") from None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MalformedSubmission(
+            f"the notebook is not valid JSON (line {error.lineno}, column {error.colno})"
+        ) from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat raises a variety of errors for non-notebooks
+        raise MalformedSubmission(f"the file is not a Jupyter notebook ({error})") from None
+    cells = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if not isinstance(source, str):
+            raise MalformedSubmission("a code cell's source is not text")
+        if source.strip() and not _is_template_cell(source):
+            cells.append(source)
+    return Submission(path=path, sha256=hashlib.sha256(raw).hexdigest(), code_cells=tuple(cells))
