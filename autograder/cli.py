@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -47,7 +49,6 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
     of date and exits 1 if there are any.
     """
     import sys
-    from pathlib import Path
 
     from tqdm import tqdm
 
@@ -90,6 +91,96 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
     bar.close()
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("problem_set", metavar="PS")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for <student>/results.json, <student>/feedback.md and summary.csv.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Submissions graded in parallel.  [default: number of cores]",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["nngrade", "otter"]),
+    default="nngrade",
+    show_default=True,
+    help="nngrade: sandboxed kernel, tests on the grader's side. "
+    "otter: otter's grade_submission, tests inside the student's kernel.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help="Seconds allowed per notebook cell (and per call from a test).  [default: 30]",
+)
+@click.option(
+    "--require-sandbox",
+    is_flag=True,
+    help="Refuse to grade when bubblewrap is unavailable instead of falling back.",
+)
+@click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
+def grade(
+    problem_set: str,
+    submissions: Path,
+    out: Path,
+    workers: int | None,
+    engine: str,
+    timeout: float | None,
+    require_sandbox: bool,
+    force: bool,
+) -> None:
+    """Grade every submission in SUBMISSIONS against problem set PS's hidden tests.
+
+    SUBMISSIONS holds one <student>.ipynb per student, or one <student>/ folder per student
+    (a clone of their repository). Grading resumes where it stopped: a student whose notebook
+    and the tests are unchanged is skipped. The exit code is non-zero only when the grader
+    itself failed, never because a student did.
+    """
+    import os
+
+    from autograder.build import build_problem_set
+    from autograder.engine.batch import grade_batch
+    from autograder.problem_sets import find_problem_sets, repo_root
+    from autograder.sandbox import SandboxLimits
+
+    (ps,) = find_problem_sets(repo_root(), [problem_set])
+    zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
+    if not zip_path.is_file():
+        click.echo(f"{ps.name}: no autograder yet; building it first")
+        build_problem_set(ps)
+    limits = SandboxLimits() if timeout is None else SandboxLimits(cell_timeout=timeout)
+    data_dir = Path(os.environ.get("NNGRADE_DATA") or "~/.cache/nngrade").expanduser()
+    readonly = (data_dir,) if data_dir.is_dir() else ()
+    report = grade_batch(
+        ps.name,
+        zip_path,
+        submissions,
+        out,
+        workers=workers,
+        limits=limits,
+        readonly_paths=readonly,
+        require_sandbox=require_sandbox,
+        force=force,
+        engine=engine,
+    )
+    click.echo(
+        f"graded {len(report.graded)}, already graded {len(report.skipped)}, "
+        f"grader failures {len(report.failed)}; summary: {report.summary_csv}"
+    )
+    for student, reason in report.failed.items():
+        click.echo(f"  grader failure on {student}: {reason}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
