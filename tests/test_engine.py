@@ -1,0 +1,284 @@
+"""The hardened engine end to end: real bubblewrap kernels, the problem-set-1 tests run on the
+grader's side, batch grading with resume, and the attack corpus of ``tests/attacks.py``.
+
+Reading order for a newcomer: the honest submissions first (the solution, the blank release,
+the declared mistakes), then the agreement with otter, then the attacks, then the batch's
+robustness (malformed files, a SIGKILL half-way).
+"""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from attacks import ATTACKS, MALFORMED
+
+from autograder.engine.batch import grade_batch
+from autograder.engine.grade import grade_submission
+from autograder.engine.test_files import load_questions
+from autograder.mistakes import apply_mistake, load_mistakes
+from autograder.problem_sets import find_problem_sets
+from autograder.sandbox import SandboxLimits
+
+REPO = Path(__file__).resolve().parents[1]
+FULL = 38.0
+LIMITS = SandboxLimits(cell_timeout=4, total_timeout=60, memory_mb=768, max_processes=48)
+DATA = (Path(os.environ.get("NNGRADE_DATA") or "~/.cache/nngrade").expanduser(),)
+
+
+@pytest.fixture(scope="module")
+def questions(ps1_zip):
+    return load_questions(ps1_zip)
+
+
+def grade(notebook, questions):
+    return grade_submission("student", notebook, questions, LIMITS, readonly_paths=DATA)
+
+
+def with_cell(notebook: Path, code: str, dest: Path) -> Path:
+    """The notebook with one more cell at the end, where tampering is most potent: nothing
+    of the student's runs after it, only the grader."""
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(code))
+    nbformat.write(nb, dest)
+    return dest
+
+
+# ------------------------------------------------------------------ honest submissions
+
+
+def test_solution_scores_full_marks_in_the_sandbox(ps1_solution, questions):
+    result = grade(ps1_solution, questions)
+    assert result.sandboxed
+    assert result.max_score == FULL
+    assert result.score == FULL, [(t.name, t.message) for t in result.tests if not t.passed]
+
+
+def test_blank_release_scores_zero_with_messages(ps1_built, questions):
+    ps, _ = ps1_built
+    result = grade(ps.student_notebook, questions)
+    assert result.score == 0
+    messages = {t.name: t.message for t in result.tests}
+    assert "has no answer yet" in messages["test_q1a_weighted_sum"]
+
+
+@pytest.mark.parametrize("mistake", load_mistakes(find_problem_sets(REPO, ["ps1-perceptron"])[0]),
+                         ids=lambda m: m.name)
+def test_declared_mistakes_lose_exactly_their_points(mistake, ps1_solution, questions, tmp_path):
+    nb = apply_mistake(nbformat.read(ps1_solution, as_version=4), mistake)
+    nbformat.write(nb, tmp_path / "submission.ipynb")
+    result = grade(tmp_path / "submission.ipynb", questions)
+    full = {q.name: q.points for q in questions}
+    lost = {q: full[q] - s for q, s in result.question_scores().items() if full[q] != s}
+    assert lost == mistake.loses
+
+
+def test_grading_twice_gives_identical_results(ps1_solution, questions, tmp_path):
+    nb = apply_mistake(nbformat.read(ps1_solution, as_version=4),
+                       load_mistakes(find_problem_sets(REPO, ["ps1-perceptron"])[0])[1])
+    nbformat.write(nb, tmp_path / "s.ipynb")
+    first, second = grade(tmp_path / "s.ipynb", questions), grade(tmp_path / "s.ipynb", questions)
+    assert [(t.name, t.score, t.message) for t in first.tests] == [
+        (t.name, t.score, t.message) for t in second.tests]
+
+
+def test_feedback_never_shows_test_source_or_expected_values(ps1_built, questions, tmp_path):
+    from autograder.engine.grade import feedback_markdown, gradescope_json
+
+    ps, _ = ps1_built
+    result = grade(ps.student_notebook, questions)
+    text = feedback_markdown(result) + json.dumps(gradescope_json(result))
+    for leak in ("reference_impl", "assert_close(", "default_rng", "Traceback", "autograder/"):
+        assert leak not in text
+
+
+# ------------------------------------------------------------------ the attacks
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP server on 127.0.0.1 that records anything that reaches it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    received: list[bytes] = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            received.append(conn.recv(100) or b"<connected>")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], received
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def stray_sleepers() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"])
+            if (p.info["cmdline"] or [])[:2] == ["sleep", "1000"]]
+
+
+@pytest.fixture(scope="module")
+def attack_batch(ps1_built, ps1_solution, ps1_zip, listener, tmp_path_factory):
+    """Every attack and every malformed file in ONE batch, with two honest students among
+    them, graded with two workers."""
+    ps, _ = ps1_built
+    port, received = listener
+    marker = Path(f"/tmp/nngrade-attack-{uuid.uuid4().hex}")
+    folder = tmp_path_factory.mktemp("submissions")
+    for name, code in ATTACKS.items():
+        code = code.replace("{marker}", str(marker)).replace("{port}", str(port))
+        code = code.replace("{repo}", str(REPO))
+        with_cell(ps.student_notebook, code, folder / f"attack-{name}.ipynb")
+    for name, raw in MALFORMED.items():
+        (folder / f"malformed-{name}.ipynb").write_bytes(raw)
+    blank = json.loads(ps.student_notebook.read_text())
+    blank["cells"][1]["id"] = blank["cells"][2]["id"]
+    (folder / "malformed-duplicate-cell-ids.ipynb").write_text(json.dumps(blank))
+    padding = {"cell_type": "raw", "metadata": {}, "source": "x" * (50 * 2**20)}
+    (folder / "malformed-50-mb.ipynb").write_text(json.dumps({**blank, "cells": [padding]}))
+    (folder / "honest-solution.ipynb").write_bytes(ps1_solution.read_bytes())
+    (folder / "honest-blank.ipynb").write_bytes(ps.student_notebook.read_bytes())
+
+    # what the attacks aim at: the answer key, the masters and the release
+    repo_files_before = {p: p.stat().st_mtime_ns
+                         for folder in ("reference_impl", "solutions", "assignments")
+                         for p in (REPO / folder).rglob("*")
+                         if p.is_file() and "__pycache__" not in p.parts}
+    out = tmp_path_factory.mktemp("results")
+    start = time.perf_counter()
+    report = grade_batch("ps1-perceptron", ps1_zip, folder, out, workers=2, limits=LIMITS,
+                         readonly_paths=DATA, progress=False)
+    seconds = time.perf_counter() - start
+    time.sleep(2.5)  # the background attack would touch its marker after 2 s
+    return {"report": report, "out": out, "marker": marker, "received": received,
+            "repo_files_before": repo_files_before, "seconds": seconds}
+
+
+def results_of(batch, student):
+    return json.loads((batch["out"] / student / "results.json").read_text())
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_scores_what_the_blank_scores(attack_batch, attack):
+    assert results_of(attack_batch, f"attack-{attack}")["score"] == 0
+
+
+@pytest.mark.parametrize("name", sorted([*MALFORMED, "duplicate-cell-ids", "50-mb"]))
+def test_malformed_notebook_scores_zero_with_a_reason(attack_batch, name):
+    document = results_of(attack_batch, f"malformed-{name}")
+    assert document["score"] == 0
+    if name in ("duplicate-cell-ids", "nbformat-v3"):
+        # nbformat reads these (converting v3), so they are graded, as notebooks without answers
+        assert document["extra_data"]["status"] == "graded"
+    else:
+        assert "could not be graded" in document["output"]
+
+
+def test_honest_students_in_the_same_batch_are_unaffected(attack_batch):
+    assert results_of(attack_batch, "honest-solution")["score"] == FULL
+    assert results_of(attack_batch, "honest-blank")["score"] == 0
+    assert attack_batch["report"].ok, attack_batch["report"].failed
+
+
+def test_no_file_changed_outside_the_work_folders(attack_batch):
+    assert not attack_batch["marker"].exists()
+    assert not Path("/usr/nngrade-attack").exists()
+    assert not (REPO / "nngrade-attack").exists()
+    after = {p: p.stat().st_mtime_ns for p in attack_batch["repo_files_before"] if p.exists()}
+    assert after == attack_batch["repo_files_before"]
+
+
+def test_nothing_reached_the_local_listener(attack_batch):
+    assert attack_batch["received"] == []
+
+
+def test_no_process_is_left_behind(attack_batch):
+    assert stray_sleepers() == []
+
+
+def test_summary_lists_every_student_once(attack_batch):
+    with open(attack_batch["out"] / "summary.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    students = [r["student"] for r in rows]
+    assert len(students) == len(set(students)) == len(ATTACKS) + len(MALFORMED) + 4
+    assert {r["student"]: float(r["total"]) for r in rows}["honest-solution"] == FULL
+
+
+# ------------------------------------------------------------------ otter and nngrade
+
+
+def test_engines_agree_on_honest_work_and_disagree_on_tampering(ps1_built, ps1_solution, ps1_zip,
+                                                                 tmp_path):
+    ps, _ = ps1_built
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "solution.ipynb").write_bytes(ps1_solution.read_bytes())
+    (folder / "blank.ipynb").write_bytes(ps.student_notebook.read_bytes())
+    for mistake in load_mistakes(find_problem_sets(REPO, ["ps1-perceptron"])[0]):
+        nb = apply_mistake(nbformat.read(ps1_solution, as_version=4), mistake)
+        nbformat.write(nb, folder / f"{mistake.name}.ipynb")
+    with_cell(ps.student_notebook, ATTACKS["patch-numpy-comparisons"], folder / "tamper.ipynb")
+    totals = {}
+    for engine in ("nngrade", "otter"):
+        out = tmp_path / engine
+        grade_batch("ps1-perceptron", ps1_zip, folder, out, workers=2, limits=LIMITS,
+                    readonly_paths=DATA, engine=engine, progress=False)
+        with open(out / "summary.csv", newline="") as handle:
+            totals[engine] = {r["student"]: float(r["total"]) for r in csv.DictReader(handle)}
+    honest = {k: v for k, v in totals["nngrade"].items() if k != "tamper"}
+    assert honest == {k: v for k, v in totals["otter"].items() if k != "tamper"}
+    assert honest["solution"] == FULL and honest["blank"] == 0
+    assert totals["nngrade"]["tamper"] == 0
+    assert totals["otter"]["tamper"] > 0  # otter runs its tests where the patch is in force
+
+
+# ------------------------------------------------------------------ the batch survives SIGKILL
+
+
+def test_batch_killed_half_way_resumes_without_loss_or_duplication(ps1_solution, tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"s{i}.ipynb").write_bytes(ps1_solution.read_bytes())
+    env = {**os.environ, "NNGRADE_ROOT": str(REPO)}
+    command = [sys.executable, "-m", "autograder.cli", "grade", "ps1-perceptron", str(folder),
+               "--out", str(out), "--workers", "2"]
+    batch = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(out.glob("*/results.json"))) < 2:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGKILL)
+    batch.wait()
+    done_before = {p.parent.name for p in out.glob("*/results.json")}
+    assert 2 <= len(done_before) < 6
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert f"already graded {len(done_before)}" in rerun.stdout
+    for i in range(6):
+        assert json.loads((out / f"s{i}" / "results.json").read_text())["score"] == FULL
+    leftovers = [p.name for p in out.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []  # no half-written temporary file survives as a result
+    with open(out / "summary.csv", newline="") as handle:
+        assert sorted(r["student"] for r in csv.DictReader(handle)) == [f"s{i}" for i in range(6)]
