@@ -121,7 +121,8 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
     "--timeout",
     type=float,
     default=None,
-    help="Seconds allowed per notebook cell (and per call from a test).  [default: 30]",
+    help="Seconds allowed per notebook cell and per call from a test.  "
+    "[default: cell_timeout in solutions/PS/grading.yaml, else 30]",
 )
 @click.option(
     "--require-sandbox",
@@ -150,15 +151,14 @@ def grade(
 
     from autograder.build import build_problem_set
     from autograder.engine.batch import grade_batch
-    from autograder.problem_sets import find_problem_sets, repo_root
-    from autograder.sandbox import SandboxLimits
+    from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 
     (ps,) = find_problem_sets(repo_root(), [problem_set])
     zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
     if not zip_path.is_file():
         click.echo(f"{ps.name}: no autograder yet; building it first")
         build_problem_set(ps)
-    limits = SandboxLimits() if timeout is None else SandboxLimits(cell_timeout=timeout)
+    limits = grading_limits(ps, cell_timeout=timeout)
     data_dir = Path(os.environ.get("NNGRADE_DATA") or "~/.cache/nngrade").expanduser()
     readonly = (data_dir,) if data_dir.is_dir() else ()
     report = grade_batch(

@@ -102,3 +102,22 @@ def find_problem_sets(root: Path, names: Sequence[str] = ()) -> list[ProblemSet]
             f"unknown problem set{plural}: {', '.join(unknown)}. Available: {listing}"
         )
     return [available[n] for n in sorted(wanted)]
+
+
+def grading_limits(ps: ProblemSet, cell_timeout: float | None = None):
+    """The sandbox limits for grading ``ps``: ``solutions/<ps>/grading.yaml`` if it exists,
+    else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file."""
+    import yaml
+
+    from autograder.sandbox import SandboxLimits
+
+    path = ps.master.parent / "grading.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    settings = dict(settings or {})
+    allowed = set(SandboxLimits.__dataclass_fields__)
+    unknown = sorted(set(settings) - allowed)
+    if unknown:
+        raise click.ClickException(f"{path}: unknown setting(s) {unknown}; use {sorted(allowed)}")
+    if cell_timeout is not None:
+        settings["cell_timeout"] = cell_timeout
+    return SandboxLimits(**settings)

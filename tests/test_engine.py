@@ -282,3 +282,33 @@ def test_batch_killed_half_way_resumes_without_loss_or_duplication(ps1_solution,
     assert leftovers == []  # no half-written temporary file survives as a result
     with open(out / "summary.csv", newline="") as handle:
         assert sorted(r["student"] for r in csv.DictReader(handle)) == [f"s{i}" for i in range(6)]
+
+
+# ------------------------------------------------------------------ configuration and CLI
+
+
+def test_limits_come_from_the_problem_sets_grading_file(ps1_built):
+    from autograder.problem_sets import grading_limits
+
+    ps, _ = ps1_built
+    assert grading_limits(ps).cell_timeout == 30 and grading_limits(ps).memory_mb == 2048
+    assert grading_limits(ps, cell_timeout=5).cell_timeout == 5
+
+
+def test_a_handle_is_named_by_the_students_type_in_messages(ps1_built, questions, tmp_path):
+    ps, _ = ps1_built
+    code = "class Mine:\n    pass\ndef weighted_sum(X, w, b):\n    return Mine()\n"
+    result = grade(with_cell(ps.student_notebook, code, tmp_path / "s.ipynb"), questions)
+    message = {t.name: t.message for t in result.tests}["test_q1a_weighted_sum"]
+    assert "of type __main__.Mine, which cannot be read as numbers" in message
+
+
+def test_grade_command_has_help():
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    result = CliRunner().invoke(main, ["grade", "--help"])
+    assert result.exit_code == 0
+    for option in ("--out", "--workers", "--engine", "--timeout", "--require-sandbox", "--force"):
+        assert option in result.output
