@@ -27,7 +27,6 @@ from tqdm import tqdm
 
 from autograder.engine.grade import (
     SubmissionResult,
-    TestResult,
     _atomic_write,
     grade_submission,
     write_results,
@@ -130,16 +129,8 @@ def _grade_job(
         _QUESTIONS[autograder_zip] = load_questions(autograder_zip)
     questions = _QUESTIONS[autograder_zip]
     if job.notebook is None:
-        message = "No notebook was found in this submission."
-        result = SubmissionResult(
-            job.student,
-            [
-                TestResult(t.question, t.name, 0.0, t.points, t.hidden, message)
-                for q in questions
-                for t in q.tests
-            ],
-            status="malformed",
-            output=[message],
+        result = SubmissionResult.ungraded(
+            job.student, questions, "No notebook was found in this submission."
         )
     elif engine == "otter":
         from autograder.engine.otter_engine import grade_with_otter_engine

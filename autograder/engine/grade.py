@@ -65,6 +65,13 @@ class SubmissionResult:
     def max_score(self) -> float:
         return sum(t.max_score for t in self.tests)
 
+    @classmethod
+    def ungraded(
+        cls, student: str, questions: Sequence[Question], message: str, status: str = "malformed"
+    ) -> SubmissionResult:
+        """Every test at zero with ``message``: for a submission that could not be graded."""
+        return cls(student, _zero_results(questions, message), status=status, output=[message])
+
     def question_scores(self) -> dict[str, float]:
         scores: dict[str, float] = {}
         for t in self.tests:
@@ -114,24 +121,13 @@ def grade_submission(
     start = time.perf_counter()
     try:
         submission = read_submission(notebook)
-    except MalformedSubmission as error:
-        message = f"This notebook could not be graded: {error}."
-        return SubmissionResult(
-            student,
-            _zero_results(questions, message),
-            status="malformed",
-            output=[message],
-            seconds=time.perf_counter() - start,
+    except (MalformedSubmission, OSError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        result = SubmissionResult.ungraded(
+            student, questions, f"This notebook could not be graded: {reason}."
         )
-    except OSError as error:
-        message = f"The submission could not be read ({error.strerror})."
-        return SubmissionResult(
-            student,
-            _zero_results(questions, message),
-            status="malformed",
-            output=[message],
-            seconds=time.perf_counter() - start,
-        )
+        result.seconds = time.perf_counter() - start
+        return result
 
     result = SubmissionResult(student, [], sha256=submission.sha256)
     with tempfile.TemporaryDirectory(prefix="nngrade-work-") as work:

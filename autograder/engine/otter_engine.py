@@ -31,17 +31,9 @@ def grade_with_otter_engine(
     student: str, notebook: Path, autograder_zip: Path, questions: Sequence[Question]
 ) -> SubmissionResult:
     def zero(message: str, status: str) -> SubmissionResult:
-        return SubmissionResult(
-            student,
-            [
-                TestResult(t.question, t.name, 0.0, t.points, t.hidden, message)
-                for q in questions
-                for t in q.tests
-            ],
-            status=status,
-            output=[message],
-            sandboxed=False,
-        )
+        result = SubmissionResult.ungraded(student, questions, message, status)
+        result.sandboxed = False
+        return result
 
     try:
         submission = read_submission(notebook)
