@@ -147,11 +147,10 @@ def grade(
     and the tests are unchanged is skipped. The exit code is non-zero only when the grader
     itself failed, never because a student did.
     """
-    import os
-
     from autograder.build import build_problem_set
     from autograder.engine.batch import grade_batch
     from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
+    from nnkit.mnist import data_dir
 
     (ps,) = find_problem_sets(repo_root(), [problem_set])
     zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
@@ -159,8 +158,8 @@ def grade(
         click.echo(f"{ps.name}: no autograder yet; building it first")
         build_problem_set(ps)
     limits = grading_limits(ps, cell_timeout=timeout)
-    data_dir = Path(os.environ.get("NNGRADE_DATA") or "~/.cache/nngrade").expanduser()
-    readonly = (data_dir,) if data_dir.is_dir() else ()
+    data = data_dir()
+    readonly = (data,) if data.is_dir() else ()
     report = grade_batch(
         ps.name,
         zip_path,

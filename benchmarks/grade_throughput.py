@@ -28,6 +28,7 @@ from autograder.engine.batch import grade_batch
 from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.otter_grading import grade_with_otter
 from autograder.problem_sets import find_problem_sets, repo_root
+from nnkit.mnist import data_dir
 
 SUBMISSIONS = 24
 
@@ -50,7 +51,7 @@ def main() -> None:
     zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
     if not zip_path.is_file():
         build_problem_set(ps)
-    data = Path(os.environ.get("NNGRADE_DATA") or "~/.cache/nngrade").expanduser()
+    data = data_dir()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()

@@ -29,11 +29,12 @@ from autograder.engine.test_files import load_questions
 from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.problem_sets import find_problem_sets
 from autograder.sandbox import SandboxLimits
+from nnkit.mnist import data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = 38.0
 LIMITS = SandboxLimits(cell_timeout=4, total_timeout=60, memory_mb=768, max_processes=48)
-DATA = (Path(os.environ.get("NNGRADE_DATA") or "~/.cache/nngrade").expanduser(),)
+DATA = (data_dir(),)
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from autograder.engine.grade import (
 )
 from autograder.engine.test_files import load_questions, tests_fingerprint
 from autograder.sandbox import SandboxLimits
+from nnkit.mnist import DATA_ENV_VAR, data_dir
 
 __all__ = ["Job", "BatchReport", "find_submissions", "grade_batch"]
 
@@ -107,8 +108,8 @@ def _already_graded(out: Path, job: Job, fingerprint: str) -> bool:
 
 def _sandbox_env(readonly_paths: tuple[Path, ...]) -> dict[str, str]:
     """Point nnkit inside the sandbox at the data cache, when the cache is bound in."""
-    data = os.environ.get("NNGRADE_DATA") or str(Path("~/.cache/nngrade").expanduser())
-    return {"NNGRADE_DATA": data} if Path(data) in readonly_paths else {}
+    data = data_dir()
+    return {DATA_ENV_VAR: str(data)} if data in readonly_paths else {}
 
 
 _QUESTIONS: dict[Path, list] = {}
