@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from autograder.engine.grade import (
     SubmissionResult,
-    _atomic_write,
+    atomic_write,
     grade_submission,
     write_results,
 )
@@ -248,5 +248,5 @@ def write_summary(out: Path, students: list[str], questions: list) -> Path:
             ]
         )
     path = out / "summary.csv"
-    _atomic_write(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
     return path

@@ -20,7 +20,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.engine.remote import Remote, SubmissionFault
@@ -28,7 +28,13 @@ from autograder.engine.submission import MalformedSubmission, read_submission
 from autograder.engine.test_files import GradingTest, Question
 from autograder.sandbox import SandboxedKernel, SandboxLimits
 
-__all__ = ["TestResult", "SubmissionResult", "grade_submission", "write_results"]
+__all__ = [
+    "TestResult",
+    "SubmissionResult",
+    "grade_submission",
+    "write_results",
+    "atomic_write",
+]
 
 MAX_MESSAGE_CHARS = 500
 
@@ -170,7 +176,7 @@ def grade_submission(
 # ------------------------------------------------------------------ writing results
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -234,9 +240,5 @@ def write_results(result: SubmissionResult, folder: Path, fingerprint: str = "")
     """
     document = gradescope_json(result)
     document["extra_data"]["tests_fingerprint"] = fingerprint
-    _atomic_write(folder / "feedback.md", feedback_markdown(result))
-    _atomic_write(folder / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
-
-
-def result_as_dict(result: SubmissionResult) -> dict:
-    return asdict(result)
+    atomic_write(folder / "feedback.md", feedback_markdown(result))
+    atomic_write(folder / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
