@@ -224,30 +224,31 @@ class MLP:
 
     # ------------------------------------------------------------------ targets
 
-    def _encode_targets(self, y: ArrayLike, fitting: bool) -> np.ndarray:
+    def _fit_targets(self, y: ArrayLike) -> np.ndarray:
+        """Targets in the output layer's shape, and ``classes_`` for ``predict``.
+
+        Rows already shaped (N, K) are used as they are. Labels for a softmax output are one-hot
+        encoded (labels 0..K-1 when fewer than K distinct ones appear); otherwise y is one column.
+        """
         y = np.asarray(y)
         n_out = self.layer_sizes[-1]
         if y.ndim == 2 and y.shape[1] == n_out:
-            if fitting:
-                self.classes_ = np.arange(n_out)
+            self.classes_ = np.arange(n_out)
             return y.astype(self.dtype)
         y = y.reshape(-1)
-        if self._activations[-1].name == "softmax":
-            if fitting:
-                self.classes_ = np.unique(y)
-                if len(self.classes_) > n_out:
-                    raise ValueError(f"{len(self.classes_)} classes but {n_out} output units")
-                if len(self.classes_) < n_out:  # assume labels are 0..K-1
-                    self.classes_ = np.arange(n_out)
-            index = np.searchsorted(self.classes_, y)
-            if np.any(index >= len(self.classes_)) or np.any(self.classes_[index] != y):
-                raise ValueError("y contains labels not seen in training")
-            onehot = np.zeros((len(y), n_out), dtype=self.dtype)
-            onehot[np.arange(len(y)), index] = 1
-            return onehot
-        if fitting:
+        if self._activations[-1].name != "softmax":
             self.classes_ = np.array([0, 1])
-        return y.astype(self.dtype)[:, None]
+            return y.astype(self.dtype)[:, None]
+        self.classes_ = np.unique(y)
+        if len(self.classes_) > n_out:
+            raise ValueError(f"{len(self.classes_)} classes but {n_out} output units")
+        if len(self.classes_) < n_out:
+            self.classes_ = np.arange(n_out)
+            if np.any(~np.isin(y, self.classes_)):
+                raise ValueError(f"with fewer than {n_out} classes, labels must be 0..{n_out - 1}")
+        onehot = np.zeros((len(y), n_out), dtype=self.dtype)
+        onehot[np.arange(len(y)), np.searchsorted(self.classes_, y)] = 1
+        return onehot
 
     # ------------------------------------------------------------------ training
 
@@ -266,7 +267,7 @@ class MLP:
         it (the demo adds test accuracy).
         """
         X = np.ascontiguousarray(X, dtype=self.dtype)
-        Y = self._encode_targets(y, fitting=True)
+        Y = self._fit_targets(y)
         if X.shape[0] != Y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}")
         n = X.shape[0]
