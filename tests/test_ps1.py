@@ -24,29 +24,14 @@ TOTAL_AUTOGRADED = 38  # 40 points, of which question 7 (2 points) is graded by 
 
 
 @pytest.fixture(scope="module")
-def built(ps1_built):
-    return ps1_built
+def solution_grade(ps1_solution, ps1_zip):
+    return grade_with_otter(ps1_solution, ps1_zip)
 
 
 @pytest.fixture(scope="module")
-def solution_path(ps1_solution):
-    return ps1_solution
-
-
-@pytest.fixture(scope="module")
-def zip_path(ps1_zip):
-    return ps1_zip
-
-
-@pytest.fixture(scope="module")
-def solution_grade(solution_path, zip_path):
-    return grade_with_otter(solution_path, zip_path)
-
-
-@pytest.fixture(scope="module")
-def blank_grade(built, zip_path):
-    ps, _ = built
-    return grade_with_otter(ps.student_notebook, zip_path)
+def blank_grade(ps1_built, ps1_zip):
+    ps, _ = ps1_built
+    return grade_with_otter(ps.student_notebook, ps1_zip)
 
 
 def scores(grade: dict) -> dict[str, float]:
@@ -63,8 +48,8 @@ def test_release_is_up_to_date():
     assert result.up_to_date, f"stale: {result.stale}; run: nngrade build {PS}"
 
 
-def test_student_notebook_holds_no_solution_and_no_hidden_test(built):
-    ps, _ = built
+def test_student_notebook_holds_no_solution_and_no_hidden_test(ps1_built):
+    ps, _ = ps1_built
     nb = nbformat.read(ps.student_notebook, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     for solution_line in ("return 2.0 * (np.asarray(p", "q2c_answer = {", "or_table = complete"):
@@ -76,8 +61,8 @@ def test_student_notebook_holds_no_solution_and_no_hidden_test(built):
         assert "reference_impl" not in source and "autograder" not in source
 
 
-def test_master_declares_40_points_with_a_manual_question(built):
-    ps, _ = built
+def test_master_declares_40_points_with_a_manual_question(ps1_built):
+    ps, _ = ps1_built
     text = ps.master.read_text()
     assert "| **total** | | **40** |" in text
     assert "name: q7\n# manual: true\n# points: 2" in text
@@ -106,14 +91,16 @@ def test_public_tests_pass_for_the_solution_and_fail_for_the_blank(solution_grad
         assert any(not t["passed"] for t in public), f"{question}: the blank passes its checks"
 
 
-@pytest.mark.parametrize("mistake", load_mistakes(find_problem_sets(REPO, [PS])[0]),
-                         ids=lambda m: m.name)
-def test_realistic_mistake_loses_exactly_its_points(mistake, solution_path, zip_path,
-                                                     solution_grade, tmp_path):
-    nb = apply_mistake(nbformat.read(solution_path, as_version=4), mistake)
+@pytest.mark.parametrize(
+    "mistake", load_mistakes(find_problem_sets(REPO, [PS])[0]), ids=lambda m: m.name
+)
+def test_realistic_mistake_loses_exactly_its_points(
+    mistake, ps1_solution, ps1_zip, solution_grade, tmp_path
+):
+    nb = apply_mistake(nbformat.read(ps1_solution, as_version=4), mistake)
     submission = tmp_path / f"{PS}.ipynb"
     nbformat.write(nb, submission)
-    grade = grade_with_otter(submission, zip_path)
+    grade = grade_with_otter(submission, ps1_zip)
     lost = {q: solution_grade["questions"][q]["score"] - s for q, s in scores(grade).items()}
     assert {q: pts for q, pts in lost.items() if pts} == mistake.loses
     assert grade["total"] == TOTAL_AUTOGRADED - mistake.points_lost
@@ -132,15 +119,23 @@ def run_as_student(notebook: nbformat.NotebookNode, workdir: Path) -> nbformat.N
     )
     nb = nbformat.from_dict(json.loads(json.dumps(notebook)))
     nb.cells.insert(0, block)
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute()
     nb.cells.pop(0)
     return nb
 
 
 def error_cells(nb: nbformat.NotebookNode) -> list[int]:
-    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
-            and any(o.output_type == "error" for o in c.get("outputs", []))]
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and any(o.output_type == "error" for o in c.get("outputs", []))
+    ]
 
 
 def check_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
@@ -154,8 +149,8 @@ def check_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def blank_run(built, tmp_path_factory):
-    ps, _ = built
+def blank_run(ps1_built, tmp_path_factory):
+    ps, _ = ps1_built
     workdir = tmp_path_factory.mktemp("student-blank")
     shutil.copytree(ps.assignment_dir, workdir, dirs_exist_ok=True)
     return run_as_student(nbformat.read(ps.student_notebook, as_version=4), workdir)
@@ -171,12 +166,12 @@ def test_blank_release_runs_without_errors_outside_answer_cells(blank_run):
         assert not {"SyntaxError", "IndentationError"} & set(errors), cell.source
 
 
-def test_public_checks_run_in_the_student_environment(built, solution_path, tmp_path):
+def test_public_checks_run_in_the_student_environment(ps1_built, ps1_solution, tmp_path):
     """The released notebook with the solution's answers pasted in: every `grader.check`
     passes, without reference_impl or autograder installed."""
-    ps, _ = built
+    ps, _ = ps1_built
     student = nbformat.read(ps.student_notebook, as_version=4)
-    solution = nbformat.read(solution_path, as_version=4)
+    solution = nbformat.read(ps1_solution, as_version=4)
     answers = [c for c in solution.cells if c.cell_type == "code"]
     cells = [c for c in student.cells if c.cell_type == "code"]
     assert len(answers) == len(cells)
