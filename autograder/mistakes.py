@@ -13,6 +13,11 @@ cost, question by question::
 
 The test suite grades every mistake and checks that it loses exactly ``loses``; the sample
 class generator uses the same list to make partially correct submissions.
+
+``solutions/<ps>/alternatives.yaml`` has the same form without ``loses``: correct answers
+written differently from the solution (loops instead of vectorised code, float32, lists). Each
+must get full marks, and the sample class uses them as its "correct, written differently"
+students.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import yaml
 
 from autograder.problem_sets import ProblemSet
 
-__all__ = ["Edit", "Mistake", "load_mistakes", "apply_mistake"]
+__all__ = ["Edit", "Mistake", "load_mistakes", "load_alternatives", "apply_mistake"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,28 @@ def mistakes_file(ps: ProblemSet) -> Path:
     return ps.master.parent / "mistakes.yaml"
 
 
+def alternatives_file(ps: ProblemSet) -> Path:
+    return ps.master.parent / "alternatives.yaml"
+
+
 def load_mistakes(ps: ProblemSet) -> list[Mistake]:
     """The problem set's declared mistakes (an empty list when it declares none)."""
-    path = mistakes_file(ps)
+    return _load_edit_list(mistakes_file(ps))
+
+
+def load_alternatives(ps: ProblemSet) -> list[Mistake]:
+    """Correct answers written differently; each must lose nothing (``loses`` is refused)."""
+    alternatives = _load_edit_list(alternatives_file(ps))
+    for alternative in alternatives:
+        if alternative.loses:
+            raise ValueError(
+                f"{alternatives_file(ps)}: {alternative.name!r} is a correct alternative, "
+                "so it cannot declare points lost (put it in mistakes.yaml)"
+            )
+    return alternatives
+
+
+def _load_edit_list(path: Path) -> list[Mistake]:
     if not path.exists():
         return []
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
