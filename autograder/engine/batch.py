@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -42,6 +45,7 @@ __all__ = ["Job", "BatchReport", "find_submissions", "grade_batch"]
 class Job:
     student: str
     notebook: Path | None  # None: the student's folder holds no notebook
+    folder: Path | None = None  # the student's own folder, when the submission is one
 
 
 @dataclass
@@ -65,7 +69,7 @@ def find_submissions(folder: Path, ps_name: str) -> list[Job]:
         if entry.is_file() and entry.suffix == ".ipynb":
             jobs.append(Job(entry.stem, entry))
         elif entry.is_dir():
-            jobs.append(Job(entry.name, _notebook_in(entry, ps_name)))
+            jobs.append(Job(entry.name, _notebook_in(entry, ps_name), folder=entry))
     return jobs
 
 
@@ -115,7 +119,40 @@ def _sandbox_env(readonly_paths: tuple[Path, ...]) -> dict[str, str]:
 _QUESTIONS: dict[Path, list] = {}
 
 
+def _submitted_at(job: Job) -> str | None:
+    """When the student submitted: the last commit of a repository clone, else the file's mtime.
+
+    An ISO 8601 time with its UTC offset; None when the submission holds no notebook.
+    """
+    if job.notebook is None:
+        return None
+    if job.folder is not None and (job.folder / ".git").exists():
+        try:
+            done = subprocess.run(
+                ["git", "-c", "core.fsmonitor=false", "-C", str(job.folder)]
+                + ["log", "-1", "--format=%cI"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            if done.returncode == 0 and done.stdout.strip():
+                return done.stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    mtime = job.notebook.stat().st_mtime
+    return datetime.fromtimestamp(mtime, tz=UTC).isoformat(timespec="seconds")
+
+
+def _engine_version(engine: str) -> str:
+    package = "otter-grader" if engine == "otter" else "nngrade"
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _grade_job(
+    ps_name: str,
     job: Job,
     autograder_zip: Path,
     fingerprint: str,
@@ -147,7 +184,14 @@ def _grade_job(
             require_sandbox=require_sandbox,
             env=_sandbox_env(readonly_paths),
         )
-    write_results(result, out / job.student, fingerprint)
+    extra = {
+        "problem_set": ps_name,
+        "engine": engine,
+        "engine_version": _engine_version(engine),
+        "submitted_at": _submitted_at(job),
+        "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_results(result, out / job.student, fingerprint, extra)
     return job.student
 
 
@@ -188,6 +232,7 @@ def grade_batch(
         futures = {
             pool.submit(
                 _grade_job,
+                ps_name,
                 job,
                 autograder_zip,
                 fingerprint,

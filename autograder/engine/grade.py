@@ -233,12 +233,20 @@ def feedback_markdown(result: SubmissionResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(result: SubmissionResult, folder: Path, fingerprint: str = "") -> None:
+def write_results(
+    result: SubmissionResult,
+    folder: Path,
+    fingerprint: str = "",
+    extra: Mapping[str, object] | None = None,
+) -> None:
     """``folder/results.json`` and ``folder/feedback.md``, each replaced atomically.
 
+    ``extra`` goes into results.json's ``extra_data`` (the batch records the problem set, the
+    engine and when the work was submitted and graded, which the gradebook reads back).
     results.json is written last: its presence marks the submission as graded.
     """
     document = gradescope_json(result)
     document["extra_data"]["tests_fingerprint"] = fingerprint
+    document["extra_data"].update(extra or {})
     atomic_write(folder / "feedback.md", feedback_markdown(result))
     atomic_write(folder / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
