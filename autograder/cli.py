@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from gradebook.cli import gradebook
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nngrade")
@@ -180,6 +182,9 @@ def grade(
         click.echo(f"  grader failure on {student}: {reason}", err=True)
     if not report.ok:
         raise SystemExit(1)
+
+
+main.add_command(gradebook)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Recorded:
+    assignment: str
     run_id: int
     created: bool  # False: this content was already recorded as run_id
     submissions: int
@@ -206,7 +207,9 @@ def record_run(engine: Engine, run: Run) -> Recorded:
                 sa.select(schema.runs.c.id).where(schema.runs.c.source_digest == digest)
             ).scalar()
             if existing is not None:
-                return Recorded(existing, False, len(run.submissions), n_results)
+                return Recorded(
+                    run.assignment, existing, False, len(run.submissions), n_results
+                )
             _ensure_assignment(conn, run)
             _ensure_students(conn, (s.student for s in run.submissions), run.student_details)
             run_id = conn.execute(
@@ -264,5 +267,5 @@ def record_run(engine: Engine, run: Run) -> Recorded:
             ).scalar()
         if existing is None:
             raise
-        return Recorded(existing, False, len(run.submissions), n_results)
-    return Recorded(run_id, True, len(run.submissions), n_results)
+        return Recorded(run.assignment, existing, False, len(run.submissions), n_results)
+    return Recorded(run.assignment, run_id, True, len(run.submissions), n_results)
