@@ -16,17 +16,79 @@ def main() -> None:
 
 
 @main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="demo-output",
+    show_default=True,
+    help="Folder for the sample class, results, gradebook, report and export.",
+)
+@click.option("--workers", type=int, default=None, help="Submissions graded in parallel.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the sample class.")
+def demo(out: Path, workers: int | None, seed: int) -> None:
+    """The whole workflow on a synthetic class: build every problem set, generate about 30
+    submissions for each, grade them in the sandbox, record them in a gradebook, and write
+    report.html and canvas.csv. Running it again regrades nothing that is unchanged."""
+    import time
+
+    from autograder.pipeline import run_pipeline
+    from nnkit.mnist import data_dir
+
+    start = time.perf_counter()
+    data = data_dir()
+    result = run_pipeline(out, workers=workers, readonly_paths=(data,) if data.is_dir() else (),
+                          seed=seed)
+    stages = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    click.echo(f"done in {time.perf_counter() - start:.0f} s ({stages})")
+    click.echo(f"report:    {result.report}")
+    click.echo(f"canvas:    {result.canvas}")
+    click.echo(f"gradebook: {result.gradebook}  (try: nngrade gradebook show --db "
+               f"{result.gradebook})")
+    click.echo(f"everything is in {result.out}")
+    if any(result.failed.values()):
+        raise SystemExit(1)
+
+
+@main.command(name="sample-class")
+@click.argument("problem_sets", nargs=-1, metavar="[PS]...")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Writes roster.csv, assignments.csv and <ps>/submissions/, <ps>/manifest.csv.")
+@click.option("--seed", default=0, show_default=True)
+def sample_class(problem_sets: tuple[str, ...], out: Path, seed: int) -> None:
+    """Generate a synthetic class for problem sets (default: all): correct, correct but
+    written differently, realistic mistakes, partial, blank, late, malformed and hostile
+    submissions, derived from each solution. manifest.csv says which is which."""
+    from autograder.build import build_problem_set
+    from autograder.engine.test_files import load_questions
+    from autograder.problem_sets import find_problem_sets, repo_root
+    from autograder.sample_class import make_sample_class, roster, write_course_files
+
+    sets = find_problem_sets(repo_root(), problem_sets)
+    students = roster(seed=seed)
+    write_course_files(out, students, [ps.name for ps in sets])
+    for index, ps in enumerate(sets):
+        zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
+        if not zip_path.is_file():
+            build_problem_set(ps)
+        total = sum(q.points for q in load_questions(zip_path))
+        samples = make_sample_class(ps, index, out / ps.name,
+                                    ps.dist_dir / "autograder" / f"{ps.name}.ipynb",
+                                    students, total, seed=seed)
+        click.echo(f"{ps.name}: {len(samples)} submissions in {out / ps.name / 'submissions'}")
+
+
+@main.command(name="train-mlp")
 @click.option("--epochs", default=5, show_default=True, help="Passes over the 60,000 images.")
 @click.option("--batch-size", default=128, show_default=True)
 @click.option("--hidden", default=512, show_default=True, help="Hidden units (relu).")
 @click.option("--seed", default=0, show_default=True)
-def demo(epochs: int, batch_size: int, hidden: int, seed: int) -> None:
+def train_mlp(epochs: int, batch_size: int, hidden: int, seed: int) -> None:
     """Train the reference MLP (784-HIDDEN-10, relu/softmax, rmsprop) on MNIST.
 
     Prints the time and test accuracy of every epoch. Reads MNIST from the offline cache
     (fill it with `make setup` or `nnkit-fetch-mnist`).
     """
-    from autograder.demo import train_reference_mlp_on_mnist
+    from autograder.train_mlp import train_reference_mlp_on_mnist
 
     train_reference_mlp_on_mnist(epochs=epochs, batch_size=batch_size, hidden=hidden, seed=seed)
 

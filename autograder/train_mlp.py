@@ -1,4 +1,4 @@
-"""What ``nngrade demo`` runs: for now, the reference MLP trained on MNIST."""
+"""What ``nngrade train-mlp`` runs: the reference MLP trained on MNIST."""
 
 from __future__ import annotations
 

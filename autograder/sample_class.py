@@ -1,0 +1,290 @@
+"""A synthetic class: realistic submissions for a problem set, derived from its solution.
+
+``nngrade sample-class`` writes, for each problem set, about 30 notebooks of the kinds a real
+class hands in, plus a roster and the due dates, so that grading, the gradebook and its report
+can be tried (and tested) end to end without real students:
+
+| kind | how it is made | expected points |
+|---|---|---|
+| correct | the solution notebook | all |
+| alternative | an entry of ``alternatives.yaml``: correct, written differently | all |
+| mistake | one or two entries of ``mistakes.yaml`` | all minus their ``loses`` |
+| partial | the solution with every question after the k-th left as ``...`` | not fixed |
+| blank | the student release as handed out | 0 |
+| late | one of the above, submitted after the due date | as its kind, before penalty |
+| malformed | a truncated file, or a folder with no notebook | 0 |
+| hostile | the blank release plus code that attacks the grader | 0 |
+
+Everything is deterministic for a seed: the same notebooks, names and file times, so a second
+run changes nothing and regrading skips every student. ``manifest.csv`` records each
+student's kind, what was done to the notebook, and the points expected where they are fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import nbformat
+
+from autograder.engine.grade import atomic_write
+from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
+from autograder.problem_sets import ProblemSet
+
+__all__ = [
+    "SampleStudent",
+    "make_sample_class",
+    "write_course_files",
+    "blank_questions_after",
+    "roster",
+    "due_date",
+]
+
+FIRST = ["Ada", "Alan", "Grace", "Claude", "Emmy", "John", "Sofia", "Kurt", "Hedy", "Niels",
+         "Rosa", "Carl", "Mary", "Paul", "Lise", "Andre", "Noor", "Ines", "Tomas", "Yuki",
+         "Amara", "Diego", "Leila", "Oskar", "Priya", "Mateo", "Zara", "Felix", "Hana", "Ravi",
+         "Elena", "Jonas"]
+LAST = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Ferreira", "Haddad", "Kowalski",
+        "Andersen", "Rossi", "Nguyen", "Schmidt", "Costa", "Ivanova", "Mensah", "Larsen",
+        "Duarte", "Yilmaz", "Petrov", "Quispe", "Bauer", "Sato", "Mwangi", "Dubois", "Silva",
+        "Horvat", "Kaur", "Berg", "Ortiz", "Walsh", "Nakamura", "Adeyemi"]
+CLASS_SIZE = 32  # students on the roster; each problem set misses a few of them
+
+HOSTILE_CELL = '''
+# Tries to win points without answering: rewrite the comparison tools the tests might use,
+# forge a results file, and look for the answer key outside the work folder.
+import builtins, glob, json, numpy as np, numpy.testing
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), dtype=bool)
+np.allclose = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+builtins.isinstance = lambda *args: True
+with open("results.json", "w") as forged:
+    json.dump({"score": 1000, "tests": []}, forged)
+stolen = glob.glob("/**/reference_impl/*.py", recursive=True)
+'''
+
+
+@dataclass(frozen=True)
+class SampleStudent:
+    id: str
+    name: str
+    email: str
+    github: str
+
+
+@dataclass
+class Sample:
+    student: SampleStudent
+    kind: str
+    detail: str
+    expected_points: float | None
+    late_hours: float = 0.0
+
+
+def roster(size: int = CLASS_SIZE, seed: int = 0) -> list[SampleStudent]:
+    """``size`` fictional students with distinct names, ids ``s01-ada-okafor`` and so on."""
+    rng = random.Random(seed)
+    firsts, lasts = FIRST[:], LAST[:]
+    rng.shuffle(firsts)
+    rng.shuffle(lasts)
+    students = []
+    for i in range(size):
+        first, last = firsts[i % len(firsts)], lasts[(i * 7) % len(lasts)]
+        handle = f"{first}-{last}".lower()
+        students.append(
+            SampleStudent(
+                id=f"s{i + 1:02d}-{handle}",
+                name=f"{first} {last}",
+                email=f"{handle}@students.example.edu",
+                github=f"{handle}-nn",
+            )
+        )
+    return students
+
+
+def due_date(index: int) -> datetime:
+    """Problem set ``index`` (0, 1, ...) is due at 23:59 UTC on consecutive Mondays."""
+    return datetime(2026, 10, 5, 23, 59, tzinfo=UTC) + timedelta(weeks=index)
+
+
+# ------------------------------------------------------------------ notebook edits
+
+_BLOCK = re.compile(r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n.*?^[ \t]*# END SOLUTION[^\n]*$",
+                    re.DOTALL | re.MULTILINE)
+_LINE = re.compile(r"^([ \t]*)(.*?)[ \t]*# SOLUTION[ \t]*$", re.MULTILINE)
+_CHECK = re.compile(r"""grader\.check\(\s*["']([^"']+)["']\s*\)""")
+
+
+def _blank_source(source: str) -> str:
+    """What otter assign leaves of a solution cell: blocks become ``...``, and a line marked
+    ``# SOLUTION`` keeps only its assignment target (``x = ...``)."""
+    source = _BLOCK.sub(lambda m: f"{m.group(1)}...", source)
+
+    def line(match: re.Match) -> str:
+        indent, code = match.group(1), match.group(2)
+        target = re.match(r"^([\w\s,\[\]\.\"']+?)\s*=(?!=)", code)
+        return f"{indent}{target.group(1)} = ..." if target else f"{indent}..."
+
+    return _LINE.sub(line, source)
+
+
+def blank_questions_after(notebook: nbformat.NotebookNode, answered: int) -> nbformat.NotebookNode:
+    """A copy of the solution with the solution code of every question after the first
+    ``answered`` ones replaced as in the release: a student who stopped part-way."""
+    nb = nbformat.reads(nbformat.writes(notebook), as_version=4)
+    seen = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if _CHECK.search(cell.source):
+            seen += 1
+            continue
+        if seen >= answered:
+            cell.source = _blank_source(cell.source)
+    return nb
+
+
+def _hostile(release: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = nbformat.reads(nbformat.writes(release), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(HOSTILE_CELL.strip()))
+    return nb
+
+
+# ------------------------------------------------------------------ the class
+
+
+def _plan(ps: ProblemSet, students: list[SampleStudent], rng: random.Random,
+          total: float) -> list[Sample]:
+    mistakes = load_mistakes(ps)
+    alternatives = load_alternatives(ps)
+    plan: list[tuple[str, str, float | None]] = []
+    plan += [("correct", "the solution", total)] * 4
+    plan += [("alternative", a.name, total) for a in alternatives]
+    plan += [("mistake", m.name, total - m.points_lost) for m in mistakes]
+    pairs = [(a, b) for i, a in enumerate(mistakes) for b in mistakes[i + 1:]
+             if not set(a.loses) & set(b.loses)]
+    for a, b in pairs[:2]:
+        plan.append(("mistake", f"{a.name}+{b.name}", total - a.points_lost - b.points_lost))
+    plan += [("blank", "the release, untouched", 0.0)] * 2
+    plan += [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
+    plan += [("hostile", "tampering with the grader", 0.0)]
+    size = len(students)
+    while len(plan) < size:
+        plan.append(("partial", "", None))
+    plan = plan[:size]
+    samples = [Sample(s, kind, detail, points) for s, (kind, detail, points)
+               in zip(students, plan, strict=True)]
+    rng.shuffle(samples)
+    # Three late submissions among the gradable ones: a few hours, a day and a half, four days.
+    gradable = [s for s in samples if s.kind in ("correct", "mistake", "partial", "alternative")]
+    for sample, hours in zip(rng.sample(gradable, min(3, len(gradable))), (5, 36, 100),
+                             strict=False):
+        sample.late_hours = hours
+    return samples
+
+
+def _render(ps: ProblemSet, sample: Sample, solution, release, rng: random.Random):
+    """The notebook (or bytes, or None for 'no notebook') this sample student submits."""
+    mistakes = {m.name: m for m in load_mistakes(ps)}
+    alternatives = {a.name: a for a in load_alternatives(ps)}
+    if sample.kind == "correct":
+        return solution
+    if sample.kind == "alternative":
+        return apply_mistake(solution, alternatives[sample.detail])
+    if sample.kind == "mistake":
+        nb = solution
+        for name in sample.detail.split("+"):
+            nb = apply_mistake(nb, mistakes[name])
+        return nb
+    if sample.kind == "partial":
+        questions = sum(1 for c in solution.cells if c.cell_type == "code"
+                        and _CHECK.search(c.source))
+        answered = rng.randint(1, max(1, questions - 1))
+        nb = blank_questions_after(solution, answered)
+        detail = f"answered the first {answered} of {questions} questions"
+        if mistakes and rng.random() < 0.5:
+            mistake = rng.choice(sorted(mistakes.values(), key=lambda m: m.name))
+            try:
+                nb = apply_mistake(nb, mistake)
+                detail += f", with {mistake.name}"
+            except ValueError:  # the mistake's code was among the questions left blank
+                pass
+        sample.detail = detail
+        return nb
+    if sample.kind == "blank":
+        return release
+    if sample.kind == "hostile":
+        return _hostile(release)
+    if sample.detail == "truncated file":
+        text = nbformat.writes(solution)
+        return text[: len(text) // 3].encode("utf-8")
+    return None  # a folder holding no notebook
+
+
+def make_sample_class(
+    ps: ProblemSet,
+    index: int,
+    out: Path,
+    solution_notebook: Path,
+    students: list[SampleStudent],
+    total_points: float,
+    seed: int = 0,
+) -> list[Sample]:
+    """Write ``out/submissions/`` and ``out/manifest.csv`` for problem set ``ps``.
+
+    ``index`` is the problem set's place in the course (its due date); ``students`` the class
+    roster, of whom a few (different ones for each problem set) hand nothing in.
+    """
+    rng = random.Random(f"{seed}-{ps.name}")
+    absent = set(rng.sample([s.id for s in students], 2))
+    present = [s for s in students if s.id not in absent]
+    solution = nbformat.read(solution_notebook, as_version=4)
+    release = nbformat.read(ps.student_notebook, as_version=4)
+    samples = _plan(ps, present, rng, total_points)
+    folder = out / "submissions"
+    folder.mkdir(parents=True, exist_ok=True)
+    due = due_date(index)
+    for sample in samples:
+        content = _render(ps, sample, solution, release, rng)
+        hours_early = rng.uniform(1, 72)
+        when = due + timedelta(hours=sample.late_hours or -hours_early)
+        if content is None:
+            (folder / sample.student.id).mkdir(exist_ok=True)
+            (folder / sample.student.id / "README.md").write_text("Forgot to add the notebook.\n")
+            continue
+        path = folder / f"{sample.student.id}.ipynb"
+        data = content if isinstance(content, bytes) else nbformat.writes(content).encode()
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        os.utime(path, (when.timestamp(), when.timestamp()))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "kind", "detail", "late_hours", "expected_points"])
+    for sample in sorted(samples, key=lambda s: s.student.id):
+        expected = "" if sample.expected_points is None else f"{sample.expected_points:g}"
+        writer.writerow([sample.student.id, sample.kind, sample.detail,
+                         f"{sample.late_hours:g}", expected])
+    atomic_write(out / "manifest.csv", buffer.getvalue())
+    return samples
+
+
+def write_course_files(out: Path, students: list[SampleStudent], problem_sets: list[str]) -> None:
+    """``roster.csv`` and ``assignments.csv`` (due dates) for the gradebook."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["id", "name", "email", "github"])
+    for s in students:
+        writer.writerow([s.id, s.name, s.email, s.github])
+    atomic_write(out / "roster.csv", buffer.getvalue())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "due", "title"])
+    for index, name in enumerate(problem_sets):
+        writer.writerow([name, due_date(index).isoformat(), name])
+    atomic_write(out / "assignments.csv", buffer.getvalue())
