@@ -178,9 +178,9 @@ def _plan(ps: ProblemSet, students: list[SampleStudent], rng: random.Random,
     while len(plan) < size:
         plan.append(("partial", "", None))
     plan = plan[:size]
+    rng.shuffle(plan)
     samples = [Sample(s, kind, detail, points) for s, (kind, detail, points)
                in zip(students, plan, strict=True)]
-    rng.shuffle(samples)
     # Three late submissions among the gradable ones: a few hours, a day and a half, four days.
     gradable = [s for s in samples if s.kind in ("correct", "mistake", "partial", "alternative")]
     for sample, hours in zip(rng.sample(gradable, min(3, len(gradable))), (5, 36, 100),

@@ -253,12 +253,23 @@ class Gradebook:
     def assignment_scores(self, policy: Policy | None = None) -> pd.DataFrame:
         """One row per student and assignment: raw points, lateness, penalty, override,
         final points and percentage (see :mod:`gradebook.policy` for the order)."""
+        overrides = self.overrides()
+        manual = overrides[overrides["question"].notna()][
+            ["student", "assignment", "question", "score"]
+        ]
+        if len(manual):  # what the latest runs gave the questions a person re-scored
+            graded = views.question_scores(self.engine, students=list(manual["student"]))
+            manual = manual.merge(
+                graded.rename(columns={"score": "graded"}),
+                on=["student", "assignment", "question"],
+                how="left",
+            )
         return assignment_scores(
             self._student_ids(),
             views.assignments(self.engine),
-            views.question_scores(self.engine),
             views.latest_submissions(self.engine),
-            self.overrides(),
+            manual,
+            overrides[overrides["question"].isna()],
             self.extensions(),
             policy or Policy(),
         )

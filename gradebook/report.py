@@ -47,6 +47,10 @@ figcaption { color: #4a5568; font-size: 0.9rem; }
 """
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _png(figure: Figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
@@ -203,7 +207,8 @@ def build_report(gb: Gradebook, policy: Policy | None = None, title: str = "Grad
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{len(gb.students())} students · {len(assignments)} assignments · '
+        f'<p class="meta">{_count(len(gb.students()), "student")} · '
+        f'{_count(len(assignments), "assignment")} · '
         f"generated {generated}</p>",
         "<nav>"
         + "".join(

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -91,6 +92,10 @@ submissions = Table(
     Column("status", String(40), nullable=False),  # graded | malformed | error | missing
     Column("message", Text, nullable=False, default=""),
     Column("sha256", String(64), nullable=False, default=""),
+    # The sum of the submission's result scores and maxima, stored once at ingest (results
+    # never change), so that totals never scan the results table.
+    Column("points", Float, nullable=False, default=0.0),
+    Column("max_points", Float, nullable=False, default=0.0),
     Index("ix_submissions_student_assignment", "student", "assignment"),
 )
 
@@ -98,15 +103,20 @@ results = Table(
     "results",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    Column("student", String(200), ForeignKey("students.id"), nullable=False),
-    Column("assignment", String(200), ForeignKey("assignments.name"), nullable=False),
+    Column("run_id", Integer, nullable=False),
+    Column("student", String(200), nullable=False),
+    Column("assignment", String(200), nullable=False),  # the run's, repeated for queries
     Column("question", String(200), nullable=False),
     Column("test", String(300), nullable=False),
     Column("score", Float, nullable=False),
     Column("max_score", Float, nullable=False),
     Column("status", String(20), nullable=False),  # passed | failed
     Column("message", Text, nullable=False, default=""),
+    # Every result belongs to a recorded submission: one key to check per row, which keeps
+    # bulk ingest fast, and it implies the run, the student and the assignment exist.
+    ForeignKeyConstraint(
+        ["run_id", "student"], ["submissions.run_id", "submissions.student"]
+    ),
     UniqueConstraint("run_id", "student", "test", name="uq_results_run_student_test"),
 )
 

@@ -7,6 +7,8 @@ else keeps their earlier result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -28,9 +30,14 @@ __all__ = [
 
 
 def _frame(engine: Engine, query) -> pd.DataFrame:
+    """The query's rows as a DataFrame, built column by column from plain tuples (pandas is
+    slow to build one from a million SQLAlchemy ``Row`` objects)."""
     with engine.connect() as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        keys = list(result.keys())
+        rows = [tuple(row) for row in result]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
+    return pd.DataFrame({k: list(c) for k, c in zip(keys, columns, strict=True)}, columns=keys)
 
 
 def latest_runs() -> sa.Subquery:
@@ -86,6 +93,8 @@ def latest_submissions(engine: Engine) -> pd.DataFrame:
         s.c.message,
         s.c.submitted_at,
         s.c.sha256,
+        s.c.points,
+        s.c.max_points,
     ).select_from(
         s.join(latest, (s.c.run_id == latest.c.run_id) & (s.c.student == latest.c.student))
     )
@@ -113,8 +122,11 @@ def test_scores(engine: Engine, assignment: str | None = None) -> pd.DataFrame:
     return _frame(engine, query.order_by(r.c.assignment, r.c.student, r.c.id))
 
 
-def question_scores(engine: Engine, assignment: str | None = None) -> pd.DataFrame:
-    """student, assignment, question, score: tests summed per question in the database."""
+def question_scores(
+    engine: Engine, assignment: str | None = None, students: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """student, assignment, question, score: tests summed per question in the database, for
+    every student or only ``students``."""
     r, latest = schema.results, latest_runs()
     query = (
         sa.select(
@@ -130,6 +142,8 @@ def question_scores(engine: Engine, assignment: str | None = None) -> pd.DataFra
     )
     if assignment is not None:
         query = query.where(r.c.assignment == assignment)
+    if students is not None:
+        query = query.where(r.c.student.in_(sorted(set(students))))
     return _frame(engine, query)
 
 
