@@ -150,10 +150,18 @@ def blank_questions_after(notebook: nbformat.NotebookNode, answered: int) -> nbf
     return nb
 
 
+def _stable_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Number the cells: otter gives the solution notebook new random cell ids on every
+    build, which would make an unchanged student look changed and be regraded."""
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index:03d}"
+    return notebook
+
+
 def _hostile(release: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb = nbformat.reads(nbformat.writes(release), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(HOSTILE_CELL.strip()))
-    return nb
+    return _stable_ids(nb)
 
 
 # ------------------------------------------------------------------ the class
@@ -244,8 +252,8 @@ def make_sample_class(
     rng = random.Random(f"{seed}-{ps.name}")
     absent = set(rng.sample([s.id for s in students], 2))
     present = [s for s in students if s.id not in absent]
-    solution = nbformat.read(solution_notebook, as_version=4)
-    release = nbformat.read(ps.student_notebook, as_version=4)
+    solution = _stable_ids(nbformat.read(solution_notebook, as_version=4))
+    release = _stable_ids(nbformat.read(ps.student_notebook, as_version=4))
     samples = _plan(ps, present, rng, total_points)
     folder = out / "submissions"
     folder.mkdir(parents=True, exist_ok=True)

@@ -151,6 +151,7 @@ def _assignment_section(gb: Gradebook, row, scores: pd.DataFrame, missing: pd.Da
         + "</div>"
     )
     if len(graded):
+        parts.append("<h3>Score distribution</h3>")
         parts.append(
             _img(
                 _histogram(

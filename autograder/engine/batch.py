@@ -93,16 +93,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+NO_NOTEBOOK = "no notebook"  # the "sha256" recorded for a folder without a notebook
+
+
+def _submission_digest(job: Job) -> str:
+    return NO_NOTEBOOK if job.notebook is None else _sha256(job.notebook)
+
+
 def _already_graded(out: Path, job: Job, fingerprint: str) -> bool:
     results = out / job.student / "results.json"
-    if job.notebook is None or not results.is_file():
+    if not results.is_file():
         return False
     try:
         extra = json.loads(results.read_text(encoding="utf-8"))["extra_data"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
     return (
-        extra.get("sha256") == _sha256(job.notebook)
+        extra.get("sha256") == _submission_digest(job)
         and extra.get("tests_fingerprint") == fingerprint
     )
 
@@ -184,6 +191,8 @@ def _grade_job(
             require_sandbox=require_sandbox,
             env=_sandbox_env(readonly_paths),
         )
+    if not result.sha256:  # unreadable, or no notebook: still recognise it when unchanged
+        result.sha256 = _submission_digest(job)
     extra = {
         "problem_set": ps_name,
         "engine": engine,
