@@ -42,6 +42,7 @@ __all__ = ["Job", "BatchReport", "find_submissions", "grade_batch"]
 class Job:
     student: str
     notebook: Path | None  # None: the student's folder holds no notebook
+    folder: Path | None = None  # a folder submission: its files go into the work folder
 
 
 @dataclass
@@ -65,7 +66,8 @@ def find_submissions(folder: Path, ps_name: str) -> list[Job]:
         if entry.is_file() and entry.suffix == ".ipynb":
             jobs.append(Job(entry.stem, entry))
         elif entry.is_dir():
-            jobs.append(Job(entry.name, _notebook_in(entry, ps_name)))
+            notebook = _notebook_in(entry, ps_name)
+            jobs.append(Job(entry.name, notebook, notebook.parent if notebook else None))
     return jobs
 
 
@@ -146,6 +148,7 @@ def _grade_job(
             readonly_paths=readonly_paths,
             require_sandbox=require_sandbox,
             env=_sandbox_env(readonly_paths),
+            files_from=job.folder,
         )
     write_results(result, out / job.student, fingerprint)
     return job.student
