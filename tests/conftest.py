@@ -33,3 +33,28 @@ def ps1_solution(ps1_built) -> Path:
 @pytest.fixture(scope="session")
 def ps1_zip(ps1_built) -> Path:
     return ps1_built[1].autograder_zip
+
+
+PS3 = "ps3-keras-mnist"
+
+
+@pytest.fixture(scope="session")
+def ps3_built(tmp_path_factory):
+    """(ProblemSet, BuildResult) for problem set 3 built in a temporary copy of the layout."""
+    root = tmp_path_factory.mktemp("course3")
+    shutil.copytree(REPO / "solutions" / PS3, root / "solutions" / PS3)
+    (root / "pyproject.toml").write_text("")
+    (ps,) = find_problem_sets(root, [PS3])
+    return ps, build_problem_set(ps)
+
+
+@pytest.fixture(scope="session")
+def ps3_solution(ps3_built) -> Path:
+    """The solution notebook of problem set 3 (all answers, as a student would submit it)."""
+    ps, _ = ps3_built
+    return ps.dist_dir / "autograder" / f"{PS3}.ipynb"
+
+
+@pytest.fixture(scope="session")
+def ps3_zip(ps3_built) -> Path:
+    return ps3_built[1].autograder_zip

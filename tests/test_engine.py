@@ -313,3 +313,50 @@ def test_grade_command_has_help():
     assert result.exit_code == 0
     for option in ("--out", "--workers", "--engine", "--timeout", "--require-sandbox", "--force"):
         assert option in result.output
+
+
+# ------------------------------------------------------------------ files and large arguments
+
+
+def test_folder_files_are_copied_without_following_symlinks(tmp_path):
+    from autograder.engine.grade import copy_submission_files
+
+    folder, work = tmp_path / "student", tmp_path / "work"
+    folder.mkdir()
+    work.mkdir()
+    (folder / "nb.ipynb").write_text("{}")
+    (folder / "mlp.keras").write_bytes(b"model")
+    (folder / ".hidden").write_text("x")
+    (folder / "sub").mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the answer key")
+    (folder / "link.keras").symlink_to(secret)
+    notes = copy_submission_files(folder, folder / "nb.ipynb", work)
+    assert sorted(p.name for p in work.iterdir()) == ["mlp.keras"]
+    assert (work / "mlp.keras").read_bytes() == b"model"
+    assert notes == ["Files from the submission folder: mlp.keras."]
+
+
+def test_large_array_arguments_travel_as_npy_files(tmp_path):
+    import numpy as np
+
+    from autograder.engine.remote import Remote
+    from autograder.sandbox import SandboxedKernel
+
+    with SandboxedKernel(tmp_path, LIMITS) as kernel:
+        kernel.execute(
+            "import os\n"
+            "def describe(x, scale=1.0):\n"
+            "    files = sorted(os.listdir('.'))\n"
+            "    return [float(x.sum() * scale), str(x.dtype), list(x.shape), files]\n"
+        )
+        remote = Remote(kernel, call_timeout=30, file_argument_bytes=1000)
+        remote.install()
+        describe = remote.global_value("describe")
+        big = np.arange(6000, dtype=np.float32).reshape(60, 100)
+        total, dtype, shape, files = describe(big, scale=2.0)
+        assert (total, dtype, shape) == (float(big.sum()) * 2, "float32", [60, 100])
+        assert len(files) == 1 and files[0].endswith(".npy")  # the argument, during the call
+        assert list(tmp_path.iterdir()) == []  # and removed afterwards
+        small = describe(np.ones(3))
+        assert small[0] == 3.0 and small[3] == []  # small arrays go as codec text

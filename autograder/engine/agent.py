@@ -18,6 +18,10 @@ codec text for a dict, and the agent publishes exactly one display message of ty
     {"op": "call", "ref": 3, "args": [...], "kwargs": {}}  -> {"value": ...} or {"error": {...}}
     {"op": "getattr", "ref": 3, "name": "predict"}         -> {"value": ...} or {"error": {...}}
 
+A call may also carry ``"npy_args": [[0, "/work/.../x.npy"], ...]`` and ``"npy_kwargs":
+[["x", path], ...]``: those arguments are large arrays that the grader wrote as ``.npy`` files
+in the work folder; they are loaded with ``allow_pickle=False``.
+
 Objects the codec cannot carry (functions, a Keras model, a student's class instance) stay in
 the kernel; the reply carries a ``Ref`` handle the grader can call or read attributes from.
 """
@@ -72,6 +76,10 @@ class Agent:
         if op == "call":
             args = self.resolve(request["args"])
             kwargs = self.resolve(request["kwargs"])
+            for index, path in request.get("npy_args", ()):
+                args[index] = _load_npy(path)
+            for name, path in request.get("npy_kwargs", ()):
+                kwargs[name] = _load_npy(path)
             return {"value": target(*args, **kwargs)}
         if op == "getattr":
             return {"value": getattr(target, request["name"])}
@@ -89,6 +97,12 @@ class Agent:
         except codec.CodecError as error:
             payload = codec.encode({"codec_error": str(error)})
         publish_display_data({MIME: payload})
+
+
+def _load_npy(path):
+    import numpy
+
+    return numpy.load(path, allow_pickle=False)
 
 
 def _safe_str(error):

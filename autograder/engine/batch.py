@@ -47,6 +47,12 @@ class Job:
     notebook: Path | None  # None: the student's folder holds no notebook
     folder: Path | None = None  # the student's own folder, when the submission is one
 
+    @property
+    def files_from(self) -> Path | None:
+        """A folder submission's files next to its notebook (a saved model, data) go into the
+        sandbox's work folder; a lone notebook brings nothing with it."""
+        return self.notebook.parent if self.folder is not None and self.notebook else None
+
 
 @dataclass
 class BatchReport:
@@ -190,6 +196,7 @@ def _grade_job(
             readonly_paths=readonly_paths,
             require_sandbox=require_sandbox,
             env=_sandbox_env(readonly_paths),
+            files_from=job.files_from,
         )
     if not result.sha256:  # unreadable, or no notebook: still recognise it when unchanged
         result.sha256 = _submission_digest(job)

@@ -3,7 +3,10 @@
 1. Read the notebook (:mod:`autograder.engine.submission`); an unreadable one scores 0 with
    the reason in the output.
 2. Start a sandboxed kernel in a private work folder and run the student's cells one by one.
-   A cell that fails or times out is recorded and the next one still runs.
+   A cell that fails or times out is recorded and the next one still runs. For a folder
+   submission, the regular files next to the notebook (a saved Keras model, say) are copied
+   into the work folder first (:func:`copy_submission_files`), so the notebook finds them
+   where it found them on the student's machine.
 3. Install the agent and run every test here, in the grader, with its parameters bound to
    proxies of the student's globals (:mod:`autograder.engine.remote`).
 4. Return a :class:`SubmissionResult`; :func:`write_results` turns it into Gradescope's
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -34,9 +38,13 @@ __all__ = [
     "grade_submission",
     "write_results",
     "atomic_write",
+    "copy_submission_files",
 ]
 
 MAX_MESSAGE_CHARS = 500
+#: Files of a folder submission copied into the work folder: at most this much in total.
+MAX_SUBMISSION_FILES_BYTES = 256 * 2**20
+MAX_SUBMISSION_FILES = 100
 
 
 @dataclass
@@ -121,8 +129,13 @@ def grade_submission(
     readonly_paths: Sequence[Path] = (),
     require_sandbox: bool = False,
     env: Mapping[str, str] | None = None,
+    files_from: Path | None = None,
 ) -> SubmissionResult:
-    """Grade ``notebook`` against ``questions``; never raises for anything the student did."""
+    """Grade ``notebook`` against ``questions``; never raises for anything the student did.
+
+    ``files_from``: the student's own folder, whose files next to the notebook are copied
+    into the work folder (only for folder submissions: never a folder shared by students).
+    """
     limits = limits or SandboxLimits()
     start = time.perf_counter()
     try:
@@ -137,6 +150,8 @@ def grade_submission(
 
     result = SubmissionResult(student, [], sha256=submission.sha256)
     with tempfile.TemporaryDirectory(prefix="nngrade-work-") as work:
+        if files_from is not None:
+            result.output.extend(copy_submission_files(files_from, notebook, Path(work)))
         # SandboxUnavailable (with require_sandbox) propagates: a grader failure, not a student's.
         kernel = SandboxedKernel(
             Path(work),
@@ -171,6 +186,47 @@ def grade_submission(
                 result.tests = [run_test(t, remote) for q in questions for t in q.tests]
     result.seconds = time.perf_counter() - start
     return result
+
+
+def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]:
+    """Copy the regular files directly in ``folder`` (not the notebook, not hidden files, not
+    symlinks, not subfolders) into ``work``; return notes for the student's feedback.
+
+    The folder is untrusted: a symlink is never followed (it could point at the grader's
+    secrets), and the copy stops at ``MAX_SUBMISSION_FILES`` files or
+    ``MAX_SUBMISSION_FILES_BYTES`` bytes.
+    """
+    copied, skipped, total = [], [], 0
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as error:
+        return [f"The files of the submission folder could not be read ({error.strerror})."]
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name == notebook.name:
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            size = entry.stat(follow_symlinks=False).st_size
+            if len(copied) >= MAX_SUBMISSION_FILES or total + size > MAX_SUBMISSION_FILES_BYTES:
+                skipped.append(entry.name)
+                continue
+            source = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(source, "rb") as src, open(work / entry.name, "xb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except OSError:
+            skipped.append(entry.name)
+            continue
+        total += size
+        copied.append(entry.name)
+    notes = []
+    if copied:
+        notes.append("Files from the submission folder: " + ", ".join(copied) + ".")
+    if skipped:
+        notes.append(
+            "Not copied (too many, too large or unreadable): " + ", ".join(skipped) + "."
+        )
+    return notes
 
 
 # ------------------------------------------------------------------ writing results

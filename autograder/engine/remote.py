@@ -8,6 +8,13 @@ A test parameter named ``forward`` is bound to whatever the student's global ``f
 * a module becomes the grader's own module of that name when it is a well-known library,
   else ``None``; a missing global is ``None``, as in otter.
 
+A large numeric array passed as an argument of a call (say the 10,000 MNIST test images for
+``model.predict``) does not travel as codec text inside the execute request: the grader writes
+it as a ``.npy`` file into the submission's work folder (a fresh name, created exclusively and
+never through a symlink) and the agent loads it with ``np.load(..., allow_pickle=False)``. That
+is data only in both directions, and much faster than a string literal of tens of megabytes
+(``benchmarks/ps3_grading.py`` measures both). The file is removed after the call.
+
 Every failure that is the submission's doing surfaces as an ``AssertionError`` subclass with a
 message for the student, so a test that calls student code fails cleanly and the grader's own
 traceback is never shown.
@@ -15,9 +22,14 @@ traceback is never shown.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import secrets
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from autograder import codec
 from autograder.sandbox import SandboxedKernel
@@ -28,6 +40,8 @@ MIME = "text/x-nngrade-reply"
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text(encoding="utf-8")
 CODEC_SOURCE = Path(codec.__file__).read_text(encoding="utf-8")
 SHARED_MODULES = {"numpy", "pandas", "math", "scipy", "sklearn", "matplotlib", "statistics"}
+#: Array arguments of at least this many bytes go to the kernel as a ``.npy`` file.
+FILE_ARGUMENT_BYTES = 1 << 20
 
 _INSTALL = """
 def _nngrade_install(codec_source, agent_source):
@@ -68,10 +82,7 @@ class RemoteRef:
         return self._ref.type_name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._remote.request(
-            {"op": "call", "ref": self._ref.id, "args": list(args), "kwargs": kwargs},
-            what=f"{self._label}(...)",
-        )
+        return self._remote.call(self._ref, list(args), kwargs, what=f"{self._label}(...)")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -92,10 +103,12 @@ class Remote:
         kernel: SandboxedKernel,
         call_timeout: float,
         limits: codec.Limits = codec.DEFAULT_LIMITS,
+        file_argument_bytes: int = FILE_ARGUMENT_BYTES,
     ) -> None:
         self.kernel = kernel
         self.call_timeout = call_timeout
         self.limits = limits
+        self.file_argument_bytes = file_argument_bytes
 
     def install(self) -> None:
         """Start the agent in the kernel (after the student's cells have run)."""
@@ -122,6 +135,31 @@ class Remote:
 
     def request(self, payload: dict, what: str) -> Any:
         return self._unwrap(self._exchange(payload, what), what)
+
+    def call(self, ref: codec.Ref, args: list, kwargs: dict, what: str) -> Any:
+        """Call the kernel's object ``ref``; large array arguments travel as ``.npy`` files."""
+        payload: dict = {"op": "call", "ref": ref.id, "args": list(args), "kwargs": dict(kwargs)}
+        files: list[Path] = []
+        try:
+            for key, container in (
+                ("npy_args", payload["args"]),
+                ("npy_kwargs", payload["kwargs"]),
+            ):
+                slots = range(len(container)) if key == "npy_args" else list(container)
+                moved = []
+                for slot in slots:
+                    if self._goes_by_file(container[slot]):
+                        path = self._write_npy(container[slot])
+                        files.append(path)
+                        container[slot] = None
+                        moved.append([slot, str(path)])
+                if moved:
+                    payload[key] = moved
+            return self.request(payload, what)
+        finally:
+            for path in files:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     # ---------------------------------------------------------------- internals
 
@@ -167,6 +205,21 @@ class Remote:
         if type(value) is dict:
             return {k: self._wrap(v, label) for k, v in value.items()}
         return value
+
+    def _goes_by_file(self, value: Any) -> bool:
+        return (
+            type(value) is np.ndarray
+            and value.dtype.kind in "biuf"
+            and value.nbytes >= self.file_argument_bytes
+        )
+
+    def _write_npy(self, array: np.ndarray) -> Path:
+        """A new file in the work folder: exclusive creation, never through a symlink."""
+        path = self.kernel.workdir / f".nngrade-argument-{secrets.token_hex(8)}.npy"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(path, flags, 0o644), "wb") as handle:
+            np.lib.format.write_array(handle, np.ascontiguousarray(array), allow_pickle=False)
+        return path
 
     def _ref_of(self, value: Any) -> codec.Ref:
         if type(value) is RemoteRef and value._remote is self:

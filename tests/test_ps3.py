@@ -1,0 +1,209 @@
+"""Problem set 3 (Keras on MNIST) end to end, with real TensorFlow and the full MNIST.
+
+Training is the expensive part, so each notebook is trained once per session:
+
+* the released notebook with the solution's answers pasted in runs as a student would run it
+  (public checks, no grader packages); it leaves its three ``.keras`` files behind;
+* one nngrade batch grades the solution, the blank release, every declared mistake and
+  alternative, and twice a folder submission holding the notebook and those saved models
+  (which loads them instead of training);
+* otter grades the solution and the blank once.
+"""
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_ps1 import check_outputs, error_cells, run_as_student
+
+from autograder.build import build_problem_set
+from autograder.engine.batch import grade_batch
+from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
+from autograder.otter_grading import grade_with_otter
+from autograder.problem_sets import find_problem_sets, grading_limits
+from nnkit.mnist import data_dir
+
+REPO = Path(__file__).resolve().parents[1]
+PS = "ps3-keras-mnist"
+FULL = 30.0  # 28 points and the 2 bonus points of the design challenge
+QUESTIONS = ["q1", "q2", "q3a", "q3b", "q4", "q5a", "q5b", "q6", "q7", "q8a", "q8b"]
+SAVED_MODELS = ("softmax_model.keras", "mlp.keras", "challenge_model.keras")
+MISTAKES = load_mistakes(find_problem_sets(REPO, [PS])[0])
+ALTERNATIVES = load_alternatives(find_problem_sets(REPO, [PS])[0])
+
+slow = pytest.mark.slow
+
+
+# ------------------------------------------------------------------ the release (fast)
+
+
+def test_release_is_up_to_date():
+    (ps,) = find_problem_sets(REPO, [PS])
+    result = build_problem_set(ps, check=True)
+    assert result.up_to_date, f"stale: {result.stale}; run: nngrade build {PS}"
+
+
+def test_student_notebook_holds_no_solution_and_no_hidden_test(ps3_built):
+    ps, _ = ps3_built
+    nb = nbformat.read(ps.student_notebook, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for solution_line in ("np.eye(10, dtype", 'activation="relu"', "q7_answer = {", "1e-4"):
+        assert solution_line not in code
+    tests = nb.metadata["otter"]["tests"]
+    assert set(tests) == set(QUESTIONS)
+    for source in tests.values():
+        assert "hidden=True" not in source
+        assert "reference_impl" not in source and "autograder" not in source
+
+
+def test_the_limits_allow_what_the_notebook_promises():
+    """The notebook promises 3 minutes of training; grading.yaml must allow it."""
+    (ps,) = find_problem_sets(REPO, [PS])
+    limits = grading_limits(ps)
+    assert "**3 minutes**" in ps.master.read_text()
+    assert limits.cell_timeout >= 180 and limits.total_timeout >= 180 + 60
+    assert limits.memory_mb >= 4096
+
+
+# ------------------------------------------------------------------ sessions that train
+
+
+@pytest.fixture(scope="module")
+def student_folder(ps3_built, ps3_solution, tmp_path_factory) -> Path:
+    """The release with the solution's answers, run as a student: the executed notebook is
+    saved with the ``.keras`` files its training cells wrote next to it."""
+    ps, _ = ps3_built
+    folder = tmp_path_factory.mktemp("ps3-student")
+    student = nbformat.read(ps.student_notebook, as_version=4)
+    answers = [c for c in nbformat.read(ps3_solution, as_version=4).cells if c.cell_type == "code"]
+    cells = [c for c in student.cells if c.cell_type == "code"]
+    assert len(answers) == len(cells)
+    for cell, answer in zip(cells, answers, strict=True):
+        if "..." in cell.source:
+            cell.source = answer.source
+    shutil.copytree(ps.assignment_dir, folder, dirs_exist_ok=True)
+    nbformat.write(run_as_student(student, folder), folder / f"{PS}.ipynb")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def batch(ps3_built, ps3_solution, ps3_zip, student_folder, tmp_path_factory) -> dict:
+    """Every nngrade grading of this module, in one batch: {student: results.json}."""
+    ps, _ = ps3_built
+    subs = tmp_path_factory.mktemp("ps3-submissions")
+    shutil.copy(ps3_solution, subs / "solution.ipynb")
+    shutil.copy(ps.student_notebook, subs / "blank.ipynb")
+    solution = nbformat.read(ps3_solution, as_version=4)
+    for entry in MISTAKES + ALTERNATIVES:
+        nbformat.write(apply_mistake(solution, entry), subs / f"{entry.name}.ipynb")
+    for name in ("saved-a", "saved-b"):
+        (subs / name).mkdir()
+        for file in (f"{PS}.ipynb", *SAVED_MODELS):
+            shutil.copy(student_folder / file, subs / name / file)
+    out = tmp_path_factory.mktemp("ps3-results")
+    report = grade_batch(
+        PS, ps3_zip, subs, out, workers=2, limits=grading_limits(ps),
+        readonly_paths=(data_dir(),), progress=False,
+    )  # fmt: skip
+    assert report.ok, report.failed
+    results = {s: json.loads((out / s / "results.json").read_text()) for s in report.graded}
+    with (out / "summary.csv").open() as handle:
+        results["summary"] = list(csv.DictReader(handle))
+    return results
+
+
+def question_scores(result: dict) -> dict[str, float]:
+    return result["extra_data"]["questions"]
+
+
+@slow
+def test_solution_gets_full_marks_in_the_sandbox(batch):
+    result = batch["solution"]
+    assert result["extra_data"]["sandboxed"]
+    assert result["score"] == FULL, question_scores(result)
+    assert list(question_scores(result)) == QUESTIONS
+
+
+@slow
+def test_blank_release_scores_zero(batch):
+    assert batch["blank"]["score"] == 0, question_scores(batch["blank"])
+
+
+@slow
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_realistic_mistake_loses_exactly_its_points(mistake, batch):
+    scores = question_scores(batch[mistake.name])
+    full = question_scores(batch["solution"])
+    lost = {q: full[q] - s for q, s in scores.items() if full[q] != s}
+    assert lost == mistake.loses, [t["output"] for t in batch[mistake.name]["tests"]]
+
+
+@slow
+@pytest.mark.parametrize("alternative", ALTERNATIVES, ids=lambda m: m.name)
+def test_correct_alternative_gets_full_marks(alternative, batch):
+    assert batch[alternative.name]["score"] == FULL, question_scores(batch[alternative.name])
+
+
+@slow
+def test_saved_models_are_loaded_instead_of_retrained(batch):
+    for name in ("saved-a", "saved-b"):
+        result = batch[name]
+        assert result["score"] == FULL, question_scores(result)
+        assert "Files from the submission folder: " + ", ".join(sorted(SAVED_MODELS)) + "." in (
+            result["output"]
+        )
+    # Loading takes seconds where training takes tens of seconds.
+    assert batch["saved-a"]["extra_data"]["seconds"] < batch["solution"]["extra_data"]["seconds"]
+
+
+@slow
+def test_a_regrade_gives_the_same_result(batch):
+    first, second = batch["saved-a"], batch["saved-b"]
+    assert [(t["name"], t["score"], t["output"]) for t in first["tests"]] == [
+        (t["name"], t["score"], t["output"]) for t in second["tests"]
+    ]
+
+
+@slow
+def test_accuracy_messages_give_the_students_accuracy_not_the_answer(batch):
+    messages = [t["output"] for t in batch["pixels-not-scaled"]["tests"] if t["output"]]
+    assert any("test accuracy; this point needs 95%" in m for m in messages), messages
+
+
+# ------------------------------------------------------------------ otter
+
+
+@slow
+def test_solution_gets_full_marks_under_otter(ps3_solution, ps3_zip):
+    grade = grade_with_otter(ps3_solution, ps3_zip)
+    assert grade["possible"] == FULL
+    assert grade["total"] == FULL, {q: r["score"] for q, r in grade["questions"].items()}
+
+
+# ------------------------------------------------------------------ the student's side
+
+
+@slow
+def test_public_checks_pass_in_the_student_environment(student_folder):
+    ran = nbformat.read(student_folder / f"{PS}.ipynb", as_version=4)
+    assert error_cells(ran) == []
+    outputs = check_outputs(ran)
+    assert sorted(outputs) == sorted(QUESTIONS)
+    for question, text in outputs.items():
+        assert "All test cases passed" in text, f"{question}: {text[:300]}"
+    for file in SAVED_MODELS:
+        assert (student_folder / file).is_file(), file
+
+
+@slow
+def test_public_checks_fail_on_the_blank_release(ps3_built, tmp_path):
+    ps, _ = ps3_built
+    shutil.copytree(ps.assignment_dir, tmp_path, dirs_exist_ok=True)
+    ran = run_as_student(nbformat.read(ps.student_notebook, as_version=4), tmp_path)
+    for index in error_cells(ran):
+        assert "..." in ran.cells[index].source or "fit_or_load(" in ran.cells[index].source
+    for question, text in check_outputs(ran).items():
+        assert "All test cases passed" not in text, question
