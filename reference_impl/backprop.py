@@ -105,4 +105,5 @@ def n_parameters(layer_sizes: ArrayLike) -> int:
     For 64-50-10 that is 65·50 + 51·10 = 3760.
     """
     sizes = [int(s) for s in np.asarray(layer_sizes).reshape(-1)]
-    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    pairs = zip(sizes[:-1], sizes[1:], strict=True)
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in pairs)
