@@ -1,5 +1,10 @@
-"""Shared fixtures: problem set 1 built once per test session into a temporary course folder,
-so that tests never depend on (or write to) the repository's own assignments/ and dist/."""
+"""Shared fixtures: each problem set built once per test session into a temporary course folder,
+so that tests never depend on (or write to) the repository's own assignments/ and dist/.
+
+For every problem set there are three fixtures: ``psN_built`` (the ProblemSet and its
+BuildResult), ``psN_solution`` (the solution notebook, as a student would submit it) and
+``psN_zip`` (the autograder zip with every test).
+"""
 
 import shutil
 from pathlib import Path
@@ -11,23 +16,31 @@ from autograder.problem_sets import find_problem_sets
 
 REPO = Path(__file__).resolve().parents[1]
 PS1 = "ps1-perceptron"
+PS2 = "ps2-backprop"
+PS3 = "ps3-keras-mnist"
+
+
+def _build(tmp_path_factory, name: str):
+    root = tmp_path_factory.mktemp(f"course-{name}")
+    shutil.copytree(REPO / "solutions" / name, root / "solutions" / name)
+    (root / "pyproject.toml").write_text("")
+    (ps,) = find_problem_sets(root, [name])
+    return ps, build_problem_set(ps)
+
+
+def _solution(built) -> Path:
+    ps, _ = built
+    return ps.dist_dir / "autograder" / f"{ps.name}.ipynb"
 
 
 @pytest.fixture(scope="session")
 def ps1_built(tmp_path_factory):
-    """(ProblemSet, BuildResult) for problem set 1 built in a temporary copy of the layout."""
-    root = tmp_path_factory.mktemp("course")
-    shutil.copytree(REPO / "solutions" / PS1, root / "solutions" / PS1)
-    (root / "pyproject.toml").write_text("")
-    (ps,) = find_problem_sets(root, [PS1])
-    return ps, build_problem_set(ps)
+    return _build(tmp_path_factory, PS1)
 
 
 @pytest.fixture(scope="session")
 def ps1_solution(ps1_built) -> Path:
-    """The solution notebook (all answers, as a student would submit it)."""
-    ps, _ = ps1_built
-    return ps.dist_dir / "autograder" / f"{PS1}.ipynb"
+    return _solution(ps1_built)
 
 
 @pytest.fixture(scope="session")
@@ -35,24 +48,29 @@ def ps1_zip(ps1_built) -> Path:
     return ps1_built[1].autograder_zip
 
 
-PS3 = "ps3-keras-mnist"
+@pytest.fixture(scope="session")
+def ps2_built(tmp_path_factory):
+    return _build(tmp_path_factory, PS2)
+
+
+@pytest.fixture(scope="session")
+def ps2_solution(ps2_built) -> Path:
+    return _solution(ps2_built)
+
+
+@pytest.fixture(scope="session")
+def ps2_zip(ps2_built) -> Path:
+    return ps2_built[1].autograder_zip
 
 
 @pytest.fixture(scope="session")
 def ps3_built(tmp_path_factory):
-    """(ProblemSet, BuildResult) for problem set 3 built in a temporary copy of the layout."""
-    root = tmp_path_factory.mktemp("course3")
-    shutil.copytree(REPO / "solutions" / PS3, root / "solutions" / PS3)
-    (root / "pyproject.toml").write_text("")
-    (ps,) = find_problem_sets(root, [PS3])
-    return ps, build_problem_set(ps)
+    return _build(tmp_path_factory, PS3)
 
 
 @pytest.fixture(scope="session")
 def ps3_solution(ps3_built) -> Path:
-    """The solution notebook of problem set 3 (all answers, as a student would submit it)."""
-    ps, _ = ps3_built
-    return ps.dist_dir / "autograder" / f"{PS3}.ipynb"
+    return _solution(ps3_built)
 
 
 @pytest.fixture(scope="session")

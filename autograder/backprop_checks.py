@@ -1,0 +1,230 @@
+"""Hidden-test checks for problem set 2 (backpropagation and an MLP from scratch).
+
+Each one calls the student's code on inputs of its own (random architectures, weights and data,
+or the 8×8 digits split with the grader's own seed), computes the expected answer with
+``reference_impl``, and fails with a message that never reveals that answer.
+
+Gradients are compared with the relative error of :mod:`reference_impl.gradcheck`,
+max |a − b| / max(1e-8, |a| + |b|), which must stay below ``GRADIENT_TOLERANCE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograder.checks import as_float, as_float_array, assert_close
+from reference_impl.backprop import lecture_cost_and_gradients, squared_loss_network
+from reference_impl.data import train_test_split
+from reference_impl.gradcheck import relative_error
+
+__all__ = [
+    "GRADIENT_TOLERANCE",
+    "TRAINING",
+    "random_network",
+    "check_gradient",
+    "check_squared_loss_gradient",
+    "check_backpropagation",
+    "check_numerical_gradients",
+    "digits_split",
+    "training_accuracy",
+    "check_split",
+    "check_grid",
+]
+
+GRADIENT_TOLERANCE = 1e-6
+BACKPROP_NAMES = ("dW_o", "db_o", "dW_h", "db_h")
+
+# The fixed run the hidden test trains the student's NeuralNetwork with: the reference takes
+# well under a second and reaches 96–99 % on the test split for any seed.
+TRAINING = {
+    "n_hidden_neurons": 50,
+    "n_categories": 10,
+    "epochs": 20,
+    "batch_size": 16,
+    "eta": 0.1,
+    "lmbd": 0.001,
+}
+
+
+def check_gradient(got: Any, expected: np.ndarray, name: str) -> None:
+    """``got`` must have ``expected``'s shape and a relative error below the tolerance."""
+    got = as_float_array(got, name)
+    if got.shape != expected.shape:
+        if got.size == expected.size and got.squeeze().shape == expected.squeeze().shape:
+            got = got.reshape(expected.shape)  # (H,) for (H, 1) and the like
+        else:
+            raise AssertionError(f"{name} should have shape {expected.shape}; yours has "
+                                 f"{got.shape}")
+    if not np.all(np.isfinite(got)):
+        raise AssertionError(f"{name} contains NaN or infinity")
+    if relative_error(got, expected) >= GRADIENT_TOLERANCE:
+        raise AssertionError(f"{name} is not the right gradient")
+
+
+def random_network(rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+    """A random lecture-004 network and batch: X (N, d), one-hot Y (N, K), and its weights."""
+    n = int(rng.integers(3, 9)) if n is None else n
+    d, hidden, k = int(rng.integers(2, 9)), int(rng.integers(2, 7)), int(rng.integers(2, 6))
+    return {
+        "X": rng.normal(size=(n, d)),
+        "Y": np.eye(k)[rng.integers(0, k, size=n)],
+        "W_h": rng.normal(size=(d, hidden)),
+        "b_h": rng.normal(size=hidden),
+        "W_o": rng.normal(size=(hidden, k)),
+        "b_o": rng.normal(size=k),
+    }
+
+
+def check_squared_loss_gradient(fn: Callable, which: str, seed: int, cases: int = 4) -> None:
+    """``fn(x, y, W_h, b_h, w_o, b_o)`` against lecture 001's network, on random sizes.
+
+    ``which`` is "dw_o" (gradient for the output weights, shape (H,)) or "dW_h" (for the
+    hidden weights, shape (d, H)).
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(cases):
+        d, hidden = int(rng.integers(1, 6)), int(rng.integers(2, 6))
+        x, y = rng.normal(size=d), int(rng.integers(0, 2))
+        W_h, b_h, w_o = rng.normal(size=(d, hidden)), rng.normal(size=hidden), rng.normal(
+            size=hidden)
+        b_o = float(rng.normal())
+        expected = squared_loss_network(x, y, W_h, b_h, w_o, b_o)[which]
+        name = {"dw_o": "the output-weight gradient", "dW_h": "the hidden-weight gradient"}[which]
+        check_gradient(fn(x, y, W_h, b_h, w_o, b_o), np.asarray(expected),
+                       f"{name} for {d} inputs and {hidden} hidden units")
+
+
+def _four_arrays(result: Any, what: str) -> list[Any]:
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        raise AssertionError(f"{what} should return four arrays: dW_o, db_o, dW_h, db_h")
+    return list(result)
+
+
+def check_backpropagation(
+    backpropagation: Callable, seed: int, parts: tuple[str, ...], lmbd: float = 0.0,
+    cases: int = 3,
+) -> None:
+    """The student's ``backpropagation(X, Y, W_h, b_h, W_o, b_o, lmbd)`` on random networks;
+    only the gradients named in ``parts`` (from dW_o, db_o, dW_h, db_h) are compared."""
+    rng = np.random.default_rng(seed)
+    for _ in range(cases):
+        net = random_network(rng)
+        _, expected = lecture_cost_and_gradients(**net, lmbd=lmbd)
+        got = _four_arrays(backpropagation(**net, lmbd=lmbd), "backpropagation")
+        shape = f"{net['X'].shape[1]}-{net['W_h'].shape[1]}-{net['W_o'].shape[1]}"
+        for name, g, e in zip(BACKPROP_NAMES, got, expected, strict=True):
+            if name in parts:
+                label = f"backpropagation on a {shape} network" + (
+                    f" with lmbd = {lmbd:g}" if lmbd else "")
+                check_gradient(g, e, f"{label}: {name}")
+
+
+def check_numerical_gradients(numerical_gradients: Callable, seed: int) -> None:
+    """Centred differences with eps = 1e-4 agree with the exact gradient to about 1e-8; a
+    one-sided difference is off by about eps, which this catches."""
+    rng = np.random.default_rng(seed)
+    net = random_network(rng, n=4)
+    _, expected = lecture_cost_and_gradients(**net, lmbd=0.05)
+    got = _four_arrays(numerical_gradients(**net, lmbd=0.05, eps=1e-4), "numerical_gradients")
+    for name, g, e in zip(BACKPROP_NAMES, got, expected, strict=True):
+        assert_close(g, e, f"numerical_gradients: {name}", rtol=1e-5, atol=1e-6)
+
+
+def digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The 8×8 digits scaled to [0, 1], split 80/20 with the grader's seed; one-hot Y_train."""
+    from nnkit.datasets import load_digits_8x8
+
+    X, y = load_digits_8x8()
+    X_train, X_test, y_train, y_test = train_test_split(X / 16.0, y, train_size=0.8, seed=seed)
+    return X_train, np.eye(10)[y_train], X_test, y_test
+
+
+def training_accuracy(NeuralNetwork: Any, seed: int) -> float:
+    """Train the student's class with the fixed ``TRAINING`` settings; its test accuracy."""
+    X_train, Y_train, X_test, y_test = digits_split(seed)
+    if NeuralNetwork is None:
+        raise AssertionError("NeuralNetwork has no answer yet")
+    net = NeuralNetwork(X_train, Y_train, **TRAINING, seed=seed)
+    net.train()
+    predictions = as_float_array(net.predict(X_test), "predict(X_test)")
+    if predictions.shape != y_test.shape:
+        predictions = predictions.reshape(-1) if predictions.size == y_test.size else predictions
+    if predictions.shape != y_test.shape:
+        raise AssertionError(f"predict should return one label per row: shape {y_test.shape}; "
+                             f"yours has {predictions.shape}")
+    return float(np.mean(predictions == y_test))
+
+
+def check_split(split: Callable, seed: int, part: str) -> None:
+    """``split(inputs, labels, train_size, seed)`` on rows whose label can be read off the row.
+
+    ``part`` "sizes": the right numbers of rows, and every row exactly once; "pairs": every
+    input still next to its own label.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 80))
+    labels = rng.permutation(n) + 1000
+    inputs = np.column_stack([labels, -labels, labels * 0.5]).astype(float)
+    result = split(inputs, labels, 0.75, int(rng.integers(0, 1000)))
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        raise AssertionError("train_test_split_numpy should return X_train, X_test, Y_train, "
+                             "Y_test")
+    X_train, X_test, Y_train, Y_test = (as_float_array(r, name) for r, name in zip(
+        result, ("X_train", "X_test", "Y_train", "Y_test"), strict=True))
+    cut = int(n * 0.75)
+    if part == "sizes":
+        for name, got, rows in (("X_train", X_train, cut), ("X_test", X_test, n - cut),
+                                ("Y_train", Y_train, cut), ("Y_test", Y_test, n - cut)):
+            if got.shape[:1] != (rows,):
+                raise AssertionError(f"with train_size = 0.75 and {n} rows, {name} should have "
+                                     f"{rows} rows; yours has {got.shape[:1]}")
+        if sorted(np.concatenate([Y_train.reshape(-1), Y_test.reshape(-1)])) != sorted(labels):
+            raise AssertionError("every row should appear exactly once, in train or in test")
+        return
+    for name, X, Y in (("train", X_train, Y_train), ("test", X_test, Y_test)):
+        if X.ndim != 2 or X.shape[1] != 3 or len(X) != len(Y):
+            raise AssertionError(f"the {name} inputs and labels do not have matching rows")
+        if not np.array_equal(X[:, 0], Y.reshape(-1)):
+            raise AssertionError(f"in the {name} set, inputs are no longer next to their own "
+                                 "labels")
+    if np.array_equal(np.concatenate([Y_train, Y_test]).reshape(-1), labels):
+        raise AssertionError("the rows are not shuffled")
+
+
+def check_grid(
+    accuracy: Any, eta_vals: Any, lmbd_vals: Any, part: str, best_eta: Any = None,
+    best_lmbd: Any = None,
+) -> None:
+    """The grid-search table: ``part`` "shape" (one row per eta, one column per lambda, at
+    least 3 of each, accuracies in [0, 1]), "best" (a plausible best cell: ≥ 0.9 on the digits),
+    or "argmax" (best_eta and best_lmbd are the values at the table's best cell)."""
+    etas = as_float_array(eta_vals, "eta_vals").reshape(-1)
+    lmbds = as_float_array(lmbd_vals, "lmbd_vals").reshape(-1)
+    table = as_float_array(accuracy, "test_accuracy")
+    if part == "shape":
+        if len(etas) < 3 or len(lmbds) < 3:
+            raise AssertionError("the grid needs at least 3 values of eta and 3 of lambda")
+        if table.shape != (len(etas), len(lmbds)):
+            raise AssertionError(f"test_accuracy should have one row per eta and one column per "
+                                 f"lambda, shape {(len(etas), len(lmbds))}; yours has "
+                                 f"{table.shape}")
+        if not np.all((table >= 0) & (table <= 1)):
+            raise AssertionError("accuracies are fractions between 0 and 1")
+        return
+    if table.shape != (len(etas), len(lmbds)) or table.size == 0:
+        raise AssertionError("test_accuracy does not have the shape of the grid")
+    if part == "best":
+        if not np.nanmax(table) >= 0.9:
+            raise AssertionError("no cell of the grid reaches 90 % test accuracy: the best "
+                                 "settings should")
+        return
+    # Ties are common (accuracies are multiples of 1/360): any cell holding the maximum counts.
+    rows = np.flatnonzero(np.isclose(etas, as_float(best_eta, "best_eta")))
+    columns = np.flatnonzero(np.isclose(lmbds, as_float(best_lmbd, "best_lmbd")))
+    best = np.nanmax(table)
+    if not any(table[i, j] == best for i in rows for j in columns):
+        raise AssertionError("best_eta and best_lmbd are not the values of the best cell")
+
