@@ -9,10 +9,10 @@ export NNGRADE_DATA
 MNIST_CACHE := $(NNGRADE_DATA)/mnist.npz
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup venv mnist sandbox demo test lint clean
+.PHONY: setup venv mnist system-packages demo test lint clean
 
-## setup: virtualenv + packages, the MNIST cache, and bubblewrap when running as root
-setup: venv mnist sandbox
+## setup: virtualenv + packages, the MNIST cache, and (as root) bubblewrap and Chromium
+setup: venv mnist system-packages
 
 venv: $(INSTALLED)
 
@@ -28,14 +28,18 @@ mnist: $(MNIST_CACHE)
 $(MNIST_CACHE): | $(INSTALLED)
 	$(BIN)/nnkit-fetch-mnist
 
-sandbox:
-	@if [ "$$(id -u)" = 0 ] && ! command -v bwrap >/dev/null 2>&1; then \
-	  echo "Installing bubblewrap, the grading sandbox"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; } >/dev/null \
-	    || echo "WARNING: could not install bubblewrap; grading will fall back to unsandboxed subprocesses"; \
+# bubblewrap is the grading sandbox; Chromium renders the gradebook report for its test.
+system-packages:
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing$$missing"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } >/dev/null \
+	    || echo "WARNING: could not install$$missing (without bubblewrap grading falls back to unsandboxed subprocesses)"; \
 	fi
 
-## demo: the main job on the embedded sample data
+## demo: the whole workflow on a synthetic class (build, grade, gradebook, report)
 demo: setup
 	$(BIN)/nngrade demo
 
