@@ -5,13 +5,11 @@ The build goes into a temporary copy of the course layout, so these tests never 
 repository's own ``assignments/`` or ``dist/``; ``test_release_is_up_to_date`` checks those.
 """
 
-import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from student_side import check_outputs, error_cells, run_release, with_solution_answers
 
 from autograder.build import build_problem_set
 from autograder.mistakes import apply_mistake, load_mistakes
@@ -109,51 +107,10 @@ def test_realistic_mistake_loses_exactly_its_points(
 # ------------------------------------------------------------------ the student's side
 
 
-def run_as_student(notebook: nbformat.NotebookNode, workdir: Path) -> nbformat.NotebookNode:
-    """Execute a notebook like a student would, in an environment where the grader's
-    packages cannot be imported (a student's machine has neither)."""
-    block = nbformat.v4.new_code_cell(
-        "import sys\n"
-        "for _name in ('reference_impl', 'autograder'):\n"
-        "    sys.modules[_name] = None  # importing it now raises ImportError\n"
-    )
-    nb = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    nb.cells.insert(0, block)
-    NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(workdir)}},
-    ).execute()
-    nb.cells.pop(0)
-    return nb
-
-
-def error_cells(nb: nbformat.NotebookNode) -> list[int]:
-    return [
-        i
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and any(o.output_type == "error" for o in c.get("outputs", []))
-    ]
-
-
-def check_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
-    """The text each `grader.check("qN")` cell printed, keyed by question."""
-    out = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith("grader.check("):
-            question = cell.source.split('"')[1]
-            out[question] = json.dumps([o for o in cell.get("outputs", [])])
-    return out
-
-
 @pytest.fixture(scope="module")
 def blank_run(ps1_built, tmp_path_factory):
     ps, _ = ps1_built
-    workdir = tmp_path_factory.mktemp("student-blank")
-    shutil.copytree(ps.assignment_dir, workdir, dirs_exist_ok=True)
-    return run_as_student(nbformat.read(ps.student_notebook, as_version=4), workdir)
+    return run_release(ps, tmp_path_factory.mktemp("student-blank"))
 
 
 def test_blank_release_runs_without_errors_outside_answer_cells(blank_run):
@@ -170,16 +127,7 @@ def test_public_checks_run_in_the_student_environment(ps1_built, ps1_solution, t
     """The released notebook with the solution's answers pasted in: every `grader.check`
     passes, without reference_impl or autograder installed."""
     ps, _ = ps1_built
-    student = nbformat.read(ps.student_notebook, as_version=4)
-    solution = nbformat.read(ps1_solution, as_version=4)
-    answers = [c for c in solution.cells if c.cell_type == "code"]
-    cells = [c for c in student.cells if c.cell_type == "code"]
-    assert len(answers) == len(cells)
-    for cell, answer in zip(cells, answers, strict=True):
-        if "..." in cell.source:
-            cell.source = answer.source
-    shutil.copytree(ps.assignment_dir, tmp_path, dirs_exist_ok=True)
-    ran = run_as_student(student, tmp_path)
+    ran = run_release(ps, tmp_path, with_solution_answers(ps, ps1_solution))
     assert error_cells(ran) == []
     outputs = check_outputs(ran)
     assert len(outputs) == 16

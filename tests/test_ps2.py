@@ -8,12 +8,11 @@ proxies of the student's globals; ``--engine otter`` is otter's own grader.
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-from test_ps1 import check_outputs, error_cells, run_as_student
+from student_side import check_outputs, error_cells, run_release, with_solution_answers
 
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
@@ -163,9 +162,7 @@ def test_feedback_names_the_problem_without_the_answer(graded):
 @pytest.fixture(scope="module")
 def blank_run(ps2_built, tmp_path_factory):
     ps, _ = ps2_built
-    workdir = tmp_path_factory.mktemp("ps2-student-blank")
-    shutil.copytree(ps.assignment_dir, workdir, dirs_exist_ok=True)
-    return run_as_student(nbformat.read(ps.student_notebook, as_version=4), workdir)
+    return run_release(ps, tmp_path_factory.mktemp("ps2-student-blank"))
 
 
 def test_blank_release_runs_without_errors_outside_answer_cells(blank_run):
@@ -180,16 +177,7 @@ def test_public_checks_run_in_the_student_environment(ps2_built, ps2_solution, t
     """The released notebook with the solution's answers pasted in: every `grader.check`
     passes, without reference_impl or autograder installed."""
     ps, _ = ps2_built
-    student = nbformat.read(ps.student_notebook, as_version=4)
-    solution = nbformat.read(ps2_solution, as_version=4)
-    answers = [c for c in solution.cells if c.cell_type == "code"]
-    cells = [c for c in student.cells if c.cell_type == "code"]
-    assert len(answers) == len(cells)
-    for cell, answer in zip(cells, answers, strict=True):
-        if "..." in cell.source:
-            cell.source = answer.source
-    shutil.copytree(ps.assignment_dir, tmp_path, dirs_exist_ok=True)
-    ran = run_as_student(student, tmp_path)
+    ran = run_release(ps, tmp_path, with_solution_answers(ps, ps2_solution))
     assert error_cells(ran) == []
     outputs = check_outputs(ran)
     assert len(outputs) == 13

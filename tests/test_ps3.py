@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_ps1 import check_outputs, error_cells, run_as_student
+from student_side import check_outputs, error_cells, run_release, with_solution_answers
 
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
@@ -77,15 +77,8 @@ def student_folder(ps3_built, ps3_solution, tmp_path_factory) -> Path:
     saved with the ``.keras`` files its training cells wrote next to it."""
     ps, _ = ps3_built
     folder = tmp_path_factory.mktemp("ps3-student")
-    student = nbformat.read(ps.student_notebook, as_version=4)
-    answers = [c for c in nbformat.read(ps3_solution, as_version=4).cells if c.cell_type == "code"]
-    cells = [c for c in student.cells if c.cell_type == "code"]
-    assert len(answers) == len(cells)
-    for cell, answer in zip(cells, answers, strict=True):
-        if "..." in cell.source:
-            cell.source = answer.source
-    shutil.copytree(ps.assignment_dir, folder, dirs_exist_ok=True)
-    nbformat.write(run_as_student(student, folder), folder / f"{PS}.ipynb")
+    ran = run_release(ps, folder, with_solution_answers(ps, ps3_solution))
+    nbformat.write(ran, folder / f"{PS}.ipynb")
     return folder
 
 
@@ -201,8 +194,7 @@ def test_public_checks_pass_in_the_student_environment(student_folder):
 @slow
 def test_public_checks_fail_on_the_blank_release(ps3_built, tmp_path):
     ps, _ = ps3_built
-    shutil.copytree(ps.assignment_dir, tmp_path, dirs_exist_ok=True)
-    ran = run_as_student(nbformat.read(ps.student_notebook, as_version=4), tmp_path)
+    ran = run_release(ps, tmp_path)
     for index in error_cells(ran):
         assert "..." in ran.cells[index].source or "fit_or_load(" in ran.cells[index].source
     for question, text in check_outputs(ran).items():
