@@ -59,22 +59,15 @@ def sample_class(problem_sets: tuple[str, ...], out: Path, seed: int) -> None:
     written differently, realistic mistakes, partial, blank, late, malformed and hostile
     submissions, derived from each solution. manifest.csv says which is which."""
     from autograder.build import build_problem_set
-    from autograder.engine.test_files import load_questions
     from autograder.problem_sets import find_problem_sets, repo_root
-    from autograder.sample_class import make_sample_class, roster, write_course_files
+    from autograder.sample_class import write_sample_class
 
     sets = find_problem_sets(repo_root(), problem_sets)
-    students = roster(seed=seed)
-    write_course_files(out, students, [ps.name for ps in sets])
-    for index, ps in enumerate(sets):
-        zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
-        if not zip_path.is_file():
+    for ps in sets:
+        if not (ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip").is_file():
             build_problem_set(ps)
-        total = sum(q.points for q in load_questions(zip_path))
-        samples = make_sample_class(ps, index, out / ps.name,
-                                    ps.dist_dir / "autograder" / f"{ps.name}.ipynb",
-                                    students, total, seed=seed)
-        click.echo(f"{ps.name}: {len(samples)} submissions in {out / ps.name / 'submissions'}")
+    for name, samples in write_sample_class(sets, out, seed=seed).items():
+        click.echo(f"{name}: {len(samples)} submissions in {out / name / 'submissions'}")
 
 
 @main.command(name="train-mlp")

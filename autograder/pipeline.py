@@ -23,9 +23,8 @@ import yaml
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
 from autograder.engine.grade import atomic_write
-from autograder.engine.test_files import load_questions
 from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits, repo_root
-from autograder.sample_class import make_sample_class, roster, write_course_files
+from autograder.sample_class import write_sample_class
 from gradebook import Gradebook, Policy
 from gradebook.exports import write_export
 from gradebook.report import build_report
@@ -98,24 +97,11 @@ def run_pipeline(
     lap("build")
 
     say("2/5 sample class")
-    students = roster(seed=seed)
-    write_course_files(out, students, [ps.name for ps in sets])
-    totals = {}
-    for index, ps in enumerate(sets):
-        totals[ps.name] = sum(q.points for q in load_questions(_zip(ps)))
-        samples = make_sample_class(
-            ps,
-            index,
-            out / ps.name,
-            ps.dist_dir / "autograder" / f"{ps.name}.ipynb",
-            students,
-            totals[ps.name],
-            seed=seed,
-        )
+    for name, samples in write_sample_class(sets, out, seed=seed).items():
         kinds: dict[str, int] = {}
         for sample in samples:
             kinds[sample.kind] = kinds.get(sample.kind, 0) + 1
-        say(f"    {ps.name}: {len(samples)} submissions "
+        say(f"    {name}: {len(samples)} submissions "
             f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})")
     lap("sample class")
 

@@ -27,6 +27,7 @@ import io
 import os
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,12 +35,14 @@ from pathlib import Path
 import nbformat
 
 from autograder.engine.grade import atomic_write
-from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
+from autograder.engine.test_files import load_questions
+from autograder.mistakes import Mistake, apply_mistake, load_alternatives, load_mistakes
 from autograder.problem_sets import ProblemSet
 
 __all__ = [
     "SampleStudent",
     "make_sample_class",
+    "write_sample_class",
     "write_course_files",
     "blank_questions_after",
     "roster",
@@ -167,10 +170,8 @@ def _hostile(release: nbformat.NotebookNode) -> nbformat.NotebookNode:
 # ------------------------------------------------------------------ the class
 
 
-def _plan(ps: ProblemSet, students: list[SampleStudent], rng: random.Random,
-          total: float) -> list[Sample]:
-    mistakes = load_mistakes(ps)
-    alternatives = load_alternatives(ps)
+def _plan(mistakes: list[Mistake], alternatives: list[Mistake],
+          students: list[SampleStudent], rng: random.Random, total: float) -> list[Sample]:
     plan: list[tuple[str, str, float | None]] = []
     plan += [("correct", "the solution", total)] * 4
     plan += [("alternative", a.name, total) for a in alternatives]
@@ -197,10 +198,9 @@ def _plan(ps: ProblemSet, students: list[SampleStudent], rng: random.Random,
     return samples
 
 
-def _render(ps: ProblemSet, sample: Sample, solution, release, rng: random.Random):
+def _render(sample: Sample, mistakes: dict[str, Mistake], alternatives: dict[str, Mistake],
+            solution, release, rng: random.Random):
     """The notebook (or bytes, or None for 'no notebook') this sample student submits."""
-    mistakes = {m.name: m for m in load_mistakes(ps)}
-    alternatives = {a.name: a for a in load_alternatives(ps)}
     if sample.kind == "correct":
         return solution
     if sample.kind == "alternative":
@@ -254,12 +254,14 @@ def make_sample_class(
     present = [s for s in students if s.id not in absent]
     solution = _stable_ids(nbformat.read(solution_notebook, as_version=4))
     release = _stable_ids(nbformat.read(ps.student_notebook, as_version=4))
-    samples = _plan(ps, present, rng, total_points)
+    mistakes, alternatives = load_mistakes(ps), load_alternatives(ps)
+    samples = _plan(mistakes, alternatives, present, rng, total_points)
     folder = out / "submissions"
     folder.mkdir(parents=True, exist_ok=True)
     due = due_date(index)
     for sample in samples:
-        content = _render(ps, sample, solution, release, rng)
+        content = _render(sample, {m.name: m for m in mistakes},
+                          {a.name: a for a in alternatives}, solution, release, rng)
         hours_early = rng.uniform(1, 72)
         when = due + timedelta(hours=sample.late_hours or -hours_early)
         if content is None:
@@ -280,6 +282,23 @@ def make_sample_class(
                          f"{sample.late_hours:g}", expected])
     atomic_write(out / "manifest.csv", buffer.getvalue())
     return samples
+
+
+def write_sample_class(
+    sets: Sequence[ProblemSet], out: Path, seed: int = 0
+) -> dict[str, list[Sample]]:
+    """The whole synthetic course in ``out``: ``roster.csv``, ``assignments.csv`` and, for each
+    built problem set in course order, ``<ps>/submissions/`` and ``<ps>/manifest.csv``."""
+    students = roster(seed=seed)
+    write_course_files(out, students, [ps.name for ps in sets])
+    classes = {}
+    for index, ps in enumerate(sets):
+        built = ps.dist_dir / "autograder"
+        total = sum(q.points for q in load_questions(built / f"{ps.name}-autograder.zip"))
+        classes[ps.name] = make_sample_class(
+            ps, index, out / ps.name, built / f"{ps.name}.ipynb", students, total, seed=seed
+        )
+    return classes
 
 
 def write_course_files(out: Path, students: list[SampleStudent], problem_sets: list[str]) -> None:
