@@ -274,12 +274,17 @@ class Gradebook:
             policy or Policy(),
         )
 
-    def totals(self, policy: Policy | None = None) -> pd.DataFrame:
+    def totals(
+        self, policy: Policy | None = None, scores: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Per student: each assignment's percentage after the policy, the assignments
-        dropped, the course percentage and the letter."""
+        dropped, the course percentage and the letter. ``scores``: this policy's
+        :meth:`assignment_scores`, when the caller has them already."""
         policy = policy or Policy()
+        if scores is None:
+            scores = self.assignment_scores(policy)
         order = list(views.assignments(self.engine)["name"])
-        return course_totals(self.assignment_scores(policy), order, policy)
+        return course_totals(scores, order, policy)
 
     def failures(self) -> pd.DataFrame:
         """Latest submissions that could not be graded (malformed, grader error), with why."""

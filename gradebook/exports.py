@@ -37,17 +37,16 @@ def _points(value: float) -> str:
     return f"{round(float(value), 2):g}"
 
 
-def _final_points(gb: Gradebook, policy: Policy) -> tuple[pd.DataFrame, pd.DataFrame]:
-    scores = gb.assignment_scores(policy)
-    assignments = gb.assignments()
-    return scores.pivot(index="student", columns="assignment", values="final_points")[
-        list(assignments["name"])
-    ], assignments
+def _final_points(scores: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """Students × assignments of final points, in course order."""
+    wide = scores.pivot(index="student", columns="assignment", values="final_points")
+    return wide[list(assignments["name"])]
 
 
 def canvas_csv(gb: Gradebook, policy: Policy | None = None) -> str:
     """Canvas's gradebook-import CSV, as text."""
-    points, assignments = _final_points(gb, policy or Policy())
+    assignments = gb.assignments()
+    points = _final_points(gb.assignment_scores(policy or Policy()), assignments)
     titles = [row.title or row.name for row in assignments.itertuples()]
     students = gb.students().set_index("id")
     buffer = io.StringIO()
@@ -67,8 +66,9 @@ def canvas_csv(gb: Gradebook, policy: Policy | None = None) -> str:
 def wide_csv(gb: Gradebook, policy: Policy | None = None) -> str:
     """One row per student: identity, final points per assignment, percentage, letter."""
     policy = policy or Policy()
-    points, assignments = _final_points(gb, policy)
-    totals = gb.totals(policy).set_index("student")
+    scores, assignments = gb.assignment_scores(policy), gb.assignments()
+    points = _final_points(scores, assignments)
+    totals = gb.totals(policy, scores).set_index("student")
     students = gb.students().set_index("id")
     table = pd.DataFrame(
         {
@@ -91,10 +91,10 @@ def gradescope_json(gb: Gradebook, policy: Policy | None = None) -> dict[str, di
     ``score``, ``max_score``, ``output``) over the whole course, one test per question."""
     policy = policy or Policy()
     scores = gb.assignment_scores(policy)
-    totals = gb.totals(policy).set_index("student")
+    totals = gb.totals(policy, scores).set_index("student")
     tests = gb.scores()
-    matrix_by_assignment = {a: gb.matrix(a) for a in gb.question_points()}
     points = gb.question_points()
+    matrix_by_assignment = {a: gb.matrix(a) for a in points}
     messages = (
         tests[tests["message"] != ""]
         .groupby(["student", "assignment", "question"])["message"]

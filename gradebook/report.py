@@ -128,7 +128,14 @@ def _item_chart(stats: pd.DataFrame) -> Figure:
     return figure
 
 
-def _assignment_section(gb: Gradebook, row, scores: pd.DataFrame, missing: pd.DataFrame) -> str:
+def _assignment_section(
+    gb: Gradebook,
+    row,
+    scores: pd.DataFrame,
+    missing: pd.DataFrame,
+    failures: pd.DataFrame,
+    points: dict[str, float],
+) -> str:
     name = row.name
     mine = scores[scores["assignment"] == name]
     graded = mine[mine["status"] == "graded"]
@@ -162,7 +169,7 @@ def _assignment_section(gb: Gradebook, row, scores: pd.DataFrame, missing: pd.Da
             )
         )
         matrix = gb.matrix(name).loc[graded["student"]].fillna(0.0)
-        stats = item_statistics(matrix, gb.question_points()[name])
+        stats = item_statistics(matrix, points)
         parts.append("<h3>Questions</h3>")
         parts.append(_img(_item_chart(stats), f"item analysis of {name}", (
             "Difficulty is the mean fraction of a question's points earned; discrimination "
@@ -177,7 +184,6 @@ def _assignment_section(gb: Gradebook, row, scores: pd.DataFrame, missing: pd.Da
         )
     else:
         parts.append('<p class="none">No graded submissions yet.</p>')
-    failures = gb.failures()
     failures = failures[failures["assignment"] == name][["student", "status", "message"]]
     parts.append("<h3>Failed to grade</h3>")
     parts.append(
@@ -218,7 +224,7 @@ def build_report(gb: Gradebook, policy: Policy | None = None, title: str = "Grad
         + "</nav>",
     ]
     if len(assignments):
-        totals = gb.totals(policy)
+        totals = gb.totals(policy, scores)
         parts.append('<section id="course"><h2>Course</h2>')
         parts.append(
             _img(
@@ -249,7 +255,10 @@ def build_report(gb: Gradebook, policy: Policy | None = None, title: str = "Grad
             )
         )
         parts.append("</section>")
+    failures, points = gb.failures(), gb.question_points()
     for row in assignments.itertuples():
-        parts.append(_assignment_section(gb, row, scores, missing))
+        parts.append(
+            _assignment_section(gb, row, scores, missing, failures, points.get(row.name, {}))
+        )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
