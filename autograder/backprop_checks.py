@@ -22,6 +22,7 @@ from reference_impl.gradcheck import relative_error
 
 __all__ = [
     "GRADIENT_TOLERANCE",
+    "check_own_gradient_check",
     "TRAINING",
     "random_network",
     "check_gradient",
@@ -131,6 +132,35 @@ def check_numerical_gradients(numerical_gradients: Callable, seed: int) -> None:
     got = _four_arrays(numerical_gradients(**net, lmbd=0.05, eps=1e-4), "numerical_gradients")
     for name, g, e in zip(BACKPROP_NAMES, got, expected, strict=True):
         assert_close(g, e, f"numerical_gradients: {name}", rtol=1e-5, atol=1e-6)
+
+
+def check_own_gradient_check(
+    backpropagation: Callable, numerical_gradients: Callable, gradcheck_error: Any, seed: int
+) -> None:
+    """The student's gradient check, redone here on a network of ours with L2 (lmbd = 0.1):
+    their ``backpropagation`` against their ``numerical_gradients`` (default eps), compared
+    with the reference's relative error. The number they reported must also be below the
+    tolerance, but on its own it proves nothing: the student's process computed it.
+
+    For the seeds used, centred differences agree with the exact gradient to about 1e-9
+    (three orders of magnitude inside the tolerance) and a one-sided difference is off by
+    about 3e-5.
+    """
+    reported = as_float(gradcheck_error, "gradcheck_error")
+    if not 0 <= reported < GRADIENT_TOLERANCE:
+        raise AssertionError("gradcheck_error is not below 1e-6: one of your gradients (or "
+                             "your numerical check) is off")
+    net = random_network(np.random.default_rng(seed), n=5)
+    analytic = _four_arrays(backpropagation(**net, lmbd=0.1), "backpropagation")
+    numeric = _four_arrays(numerical_gradients(**net, lmbd=0.1), "numerical_gradients")
+    for name, a, n in zip(BACKPROP_NAMES, analytic, numeric, strict=True):
+        a, n = as_float_array(a, f"backpropagation's {name}"), as_float_array(
+            n, f"numerical_gradients' {name}")
+        if a.shape != n.shape or relative_error(a, n) >= GRADIENT_TOLERANCE:
+            raise AssertionError(
+                f"on a new network with lmbd = 0.1, your backpropagation and your numerical "
+                f"gradients disagree on {name}"
+            )
 
 
 def digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -930,12 +930,10 @@ def test_q5_numerical_gradients(numerical_gradients):
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q5_gradcheck_error(gradcheck_error):
-    from autograder.checks import as_float
+def test_q5_gradcheck_error(backpropagation, numerical_gradients, gradcheck_error):
+    from autograder.backprop_checks import check_own_gradient_check
 
-    error = as_float(gradcheck_error, "gradcheck_error")
-    assert 0 <= error < 1e-6, "gradcheck_error is not below 1e-6: one of your gradients (or " \
-        "your numerical check) is off"
+    check_own_gradient_check(backpropagation, numerical_gradients, gradcheck_error, seed=510)
 
 # %% [raw]
 # # END TESTS
