@@ -9,6 +9,7 @@ robustness (malformed files, a SIGKILL half-way).
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -335,6 +336,25 @@ def test_folder_files_are_copied_without_following_symlinks(tmp_path):
     assert sorted(p.name for p in work.iterdir()) == ["mlp.keras"]
     assert (work / "mlp.keras").read_bytes() == b"model"
     assert notes == ["Files from the submission folder: mlp.keras."]
+
+
+def test_a_resumed_batch_regrades_a_folder_whose_saved_files_changed(ps1_solution, ps1_zip,
+                                                                     tmp_path):
+    """Resuming compares the notebook and the files graded with it: a student who replaces
+    only a saved model is graded again; an untouched folder and an untouched lone notebook
+    are not."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    (subs / "folder").mkdir(parents=True)
+    shutil.copy(ps1_solution, subs / "folder" / "ps1-perceptron.ipynb")
+    (subs / "folder" / "model.keras").write_bytes(b"first model")
+    shutil.copy(ps1_solution, subs / "lone.ipynb")
+    first = grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False)
+    assert sorted(first.graded) == ["folder", "lone"]
+    again = grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False)
+    assert again.graded == [] and sorted(again.skipped) == ["folder", "lone"]
+    (subs / "folder" / "model.keras").write_bytes(b"retrained model")
+    third = grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False)
+    assert third.graded == ["folder"] and third.skipped == ["lone"]
 
 
 def test_large_array_arguments_travel_as_npy_files(tmp_path):

@@ -5,8 +5,9 @@ student's repository) containing the notebook. Each student's results go to
 ``OUT/<student>/results.json`` and ``feedback.md``; ``OUT/summary.csv`` is rebuilt from all
 results at the end, so a resumed batch reports everyone.
 
-Resuming: a student whose ``results.json`` records the same notebook sha256 and the same tests
-fingerprint is skipped (``force`` regrades). Because results.json is replaced atomically and
+Resuming: a student whose ``results.json`` records the same submission digest (the notebook
+and any files next to it in a folder submission) and the same tests fingerprint is skipped
+(``force`` regrades). Because results.json is replaced atomically and
 written last, a batch killed at any moment leaves each student either fully graded or not at
 all, never half-written.
 """
@@ -32,6 +33,7 @@ from autograder.engine.grade import (
     SubmissionResult,
     atomic_write,
     grade_submission,
+    submission_files,
     write_results,
 )
 from autograder.engine.test_files import load_questions, tests_fingerprint
@@ -99,11 +101,22 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-NO_NOTEBOOK = "no notebook"  # the "sha256" recorded for a folder without a notebook
-
-
 def _submission_digest(job: Job) -> str:
-    return NO_NOTEBOOK if job.notebook is None else _sha256(job.notebook)
+    """sha256 over everything graded: the notebook and, for a folder submission, the files
+    that go into the work folder with it (a saved model). Resuming compares it, so a student
+    who changes only a saved model is graded again."""
+    digest = hashlib.sha256()
+    if job.notebook is None:
+        digest.update(b"no notebook")
+        return digest.hexdigest()
+    digest.update(_sha256(job.notebook).encode())
+    if job.files_from is not None:
+        try:
+            for entry in submission_files(job.files_from, job.notebook):
+                digest.update(f"\0{entry.name}\0{_sha256(Path(entry.path))}".encode())
+        except OSError:
+            digest.update(b"\0unreadable folder")
+    return digest.hexdigest()
 
 
 def _already_graded(out: Path, job: Job, fingerprint: str) -> bool:
@@ -115,7 +128,7 @@ def _already_graded(out: Path, job: Job, fingerprint: str) -> bool:
     except (OSError, ValueError, KeyError, TypeError):
         return False
     return (
-        extra.get("sha256") == _submission_digest(job)
+        extra.get("submission_digest") == _submission_digest(job)
         and extra.get("tests_fingerprint") == fingerprint
     )
 
@@ -198,9 +211,8 @@ def _grade_job(
             env=_sandbox_env(readonly_paths),
             files_from=job.files_from,
         )
-    if not result.sha256:  # unreadable, or no notebook: still recognise it when unchanged
-        result.sha256 = _submission_digest(job)
     extra = {
+        "submission_digest": _submission_digest(job),
         "problem_set": ps_name,
         "engine": engine,
         "engine_version": _engine_version(engine),

@@ -188,24 +188,31 @@ def grade_submission(
     return result
 
 
-def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]:
-    """Copy the regular files directly in ``folder`` (not the notebook, not hidden files, not
-    symlinks, not subfolders) into ``work``; return notes for the student's feedback.
+def submission_files(folder: Path, notebook: Path) -> list[os.DirEntry]:
+    """The files of a folder submission that go with its notebook: the regular files directly
+    in ``folder``, sorted by name; not the notebook, not hidden files, not symlinks (they
+    could point at the grader's secrets), not subfolders. Raises ``OSError``."""
+    return [
+        entry
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name)
+        if not entry.name.startswith(".")
+        and entry.name != notebook.name
+        and entry.is_file(follow_symlinks=False)
+    ]
 
-    The folder is untrusted: a symlink is never followed (it could point at the grader's
-    secrets), and the copy stops at ``MAX_SUBMISSION_FILES`` files or
-    ``MAX_SUBMISSION_FILES_BYTES`` bytes.
+
+def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]:
+    """Copy :func:`submission_files` into ``work``; return notes for the student's feedback.
+
+    The folder is untrusted: the copy never follows a symlink and stops at
+    ``MAX_SUBMISSION_FILES`` files or ``MAX_SUBMISSION_FILES_BYTES`` bytes.
     """
     copied, skipped, total = [], [], 0
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        entries = submission_files(folder, notebook)
     except OSError as error:
         return [f"The files of the submission folder could not be read ({error.strerror})."]
     for entry in entries:
-        if entry.name.startswith(".") or entry.name == notebook.name:
-            continue
-        if not entry.is_file(follow_symlinks=False):
-            continue
         try:
             size = entry.stat(follow_symlinks=False).st_size
             if len(copied) >= MAX_SUBMISSION_FILES or total + size > MAX_SUBMISSION_FILES_BYTES:
