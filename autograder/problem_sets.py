@@ -109,7 +109,7 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None):
     else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file."""
     import yaml
 
-    from autograder.sandbox import SandboxLimits
+    from autograder.engine.sandbox import SandboxLimits
 
     path = ps.master.parent / "grading.yaml"
     settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None

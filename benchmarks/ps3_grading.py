@@ -29,10 +29,10 @@ from pathlib import Path
 
 from autograder.engine.grade import copy_submission_files, run_test
 from autograder.engine.remote import Remote
+from autograder.engine.sandbox import SandboxedKernel
 from autograder.engine.submission import read_submission
 from autograder.engine.test_files import load_questions
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
-from autograder.sandbox import SandboxedKernel
 from nnkit.mnist import DATA_ENV_VAR, data_dir
 
 PS = "ps3-keras-mnist"

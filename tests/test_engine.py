@@ -26,10 +26,10 @@ from attacks import ATTACKS, MALFORMED
 
 from autograder.engine.batch import grade_batch
 from autograder.engine.grade import grade_submission
+from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.test_files import load_questions
 from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.problem_sets import find_problem_sets
-from autograder.sandbox import SandboxLimits
 from nnkit.mnist import data_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -361,7 +361,7 @@ def test_large_array_arguments_travel_as_npy_files(tmp_path):
     import numpy as np
 
     from autograder.engine.remote import Remote
-    from autograder.sandbox import SandboxedKernel
+    from autograder.engine.sandbox import SandboxedKernel
 
     with SandboxedKernel(tmp_path, LIMITS) as kernel:
         kernel.execute(

@@ -22,8 +22,7 @@ import psutil
 import pytest
 
 import reference_impl
-from autograder import sandbox
-from autograder.sandbox import (
+from autograder.engine.sandbox import (
     NOT_SANDBOXED_WARNING,
     CellResult,
     KernelStartError,
@@ -31,6 +30,7 @@ from autograder.sandbox import (
     SandboxLimits,
     SandboxUnavailable,
 )
+from autograder.engine.sandbox import kernel as sandbox  # where BWRAP is read
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None and os.geteuid() != 0,
@@ -365,7 +365,7 @@ def test_kernel_outlives_the_thread_that_started_it(tmp_path):
 GRADER = """
 import sys, time
 from pathlib import Path
-from autograder import sandbox
+from autograder.engine.sandbox import kernel as sandbox
 if sys.argv[1] == "fallback":
     sandbox.BWRAP = None
 kernel = sandbox.SandboxedKernel(Path(sys.argv[2]))

@@ -36,8 +36,8 @@ from autograder.engine.grade import (
     submission_files,
     write_results,
 )
+from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.test_files import load_questions, tests_fingerprint
-from autograder.sandbox import SandboxLimits
 from nnkit.mnist import DATA_ENV_VAR, data_dir
 
 __all__ = ["Job", "BatchReport", "find_submissions", "grade_batch"]

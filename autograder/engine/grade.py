@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.engine.remote import Remote, SubmissionFault
+from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
 from autograder.engine.submission import MalformedSubmission, read_submission
 from autograder.engine.test_files import GradingTest, Question
-from autograder.sandbox import SandboxedKernel, SandboxLimits
 
 __all__ = [
     "TestResult",

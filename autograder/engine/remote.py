@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from autograder import codec
-from autograder.sandbox import SandboxedKernel
+from autograder.engine.sandbox import SandboxedKernel
 
 __all__ = ["SubmissionFault", "StudentCodeError", "Remote", "RemoteRef"]
 

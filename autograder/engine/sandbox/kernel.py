@@ -298,7 +298,7 @@ def _size(text: str) -> int:
 
 def _course_repo() -> Path | None:
     """This course repository (the checkout the engine runs from), if it is one."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     return root if (root / "solutions").is_dir() else None
 
 
