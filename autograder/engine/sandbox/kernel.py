@@ -111,88 +111,9 @@ _STDERR_KEEP = 64 * 1024
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
-# The command the sandbox (or the fallback subprocess) starts with, ahead of ipykernel:
-#   python -c _BOOTSTRAP MODE NPROC GRADER_PID <ipykernel arguments...>
-# It switches core dumps off, then either becomes the kernel ("exec", under bubblewrap, whose
-# PID namespace already holds everything together) or ("reap", the unsandboxed fallback) stays
-# as a small init: a child subreaper, so that processes the student detaches are reparented to
-# it and stay inside the tree the watchdog sees and kills. When the kernel ends, or the grader
-# dies (SIGTERM through PR_SET_PDEATHSIG), the reaper kills whatever is left below it and exits
-# with the kernel's exit status.
-_BOOTSTRAP = r"""
-import ctypes, os, resource, signal, sys
-
-resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-mode, nproc, grader = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-if nproc > 0:
-    try:
-        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    except (OSError, ValueError):
-        pass
-command = [sys.executable, "-m", "ipykernel_launcher"] + sys.argv[4:]
-if mode == "exec":
-    os.execv(sys.executable, command)
-
-libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
-libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-me = os.getpid()
-kernel = os.fork()
-if kernel == 0:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    os.execv(sys.executable, command)
-
-
-class GraderGone(Exception):
-    pass
-
-
-def grader_gone(signum, frame):
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise GraderGone
-
-
-def children():
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open("/proc/" + name + "/stat", "rb") as stat:
-                    fields = stat.read().rsplit(b")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == me:
-                found.append(int(name))
-    return found
-
-
-code = 137
-signal.signal(signal.SIGTERM, grader_gone)
-libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-try:
-    if os.getppid() == grader:
-        while True:
-            pid, status = os.wait()
-            if pid == kernel:
-                code = os.waitstatus_to_exitcode(status)
-                break
-except GraderGone:
-    pass
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-while True:
-    for pid in children():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        os.wait()
-    except ChildProcessError:
-        break
-os._exit(code if code >= 0 else 128 - code)
-"""
+#: The program the sandbox (or the fallback subprocess) starts with, ahead of ipykernel. The
+#: kernel runs a copy of it from its runtime folder: this package's folder is not in the sandbox.
+_BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 
 # ipykernel options: no history database, no connection banner, only errors in its log (the
 # log goes to the kernel's stderr, which ipykernel forwards to the cell's stderr).
@@ -685,8 +606,11 @@ class SandboxedKernel:
         return env
 
     def _kernel_command(self, mode: str, nproc: int, connection_file: Path) -> list[str]:
+        assert self._runtime is not None
+        bootstrap = self._runtime / _BOOTSTRAP.name
+        bootstrap.write_text(_BOOTSTRAP.read_text())
         return [
-            sys.executable, "-c", _BOOTSTRAP, mode, str(nproc), str(os.getpid()),
+            sys.executable, str(bootstrap), mode, str(nproc), str(os.getpid()),
             "-f", str(connection_file), *_KERNEL_OPTIONS,
         ]  # fmt: skip
 
