@@ -45,7 +45,6 @@ watchdog thread keeps it referenced. If the grader itself dies, the kernel dies 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -61,7 +60,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -70,6 +68,9 @@ import psutil
 import zmq
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
+
+from autograder.engine.sandbox import host
+from autograder.engine.sandbox.mounts import SANDBOX_UID, MountPlan, bwrap_argv
 
 __all__ = [
     "BWRAP",
@@ -91,7 +92,6 @@ NOT_SANDBOXED_WARNING = (
     "NOT SANDBOXED: bubblewrap is not available; the submission runs with the grader's privileges"
 )
 
-SANDBOX_UID = 65534
 #: Seconds between two samples of the kernel's process tree.
 WATCH_INTERVAL = 0.05
 #: Seconds a cell gets to stop after the interrupt before the kernel is killed.
@@ -215,88 +215,6 @@ class _Output:
 
 def _size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
-
-
-def _course_repo() -> Path | None:
-    """This course repository (the checkout the engine runs from), if it is one."""
-    root = Path(__file__).resolve().parents[3]
-    return root if (root / "solutions").is_dir() else None
-
-
-def _secret_dirs() -> list[Path]:
-    """Folders the sandbox must never show: the answer key, the engine, the course material."""
-    found = []
-    for package in ("reference_impl", "autograder", "gradebook"):
-        try:
-            spec = find_spec(package)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is not None and spec.submodule_search_locations:
-            found.extend(Path(p).resolve() for p in spec.submodule_search_locations)
-    root = _course_repo()
-    if root is not None:
-        found.extend(root / name for name in ("solutions", "dist", "tests", "reference_impl"))
-    return sorted(set(found))
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
-def _nnkit_dir() -> Path | None:
-    """The folder an editable install of nnkit points to, when it is outside the venv."""
-    try:
-        spec = find_spec("nnkit")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    package = Path(next(iter(spec.submodule_search_locations))).resolve()
-    if _inside(package, Path(sys.prefix).resolve()):
-        return None
-    # The distribution folder (pyproject + package), as installed with ``pip install -e``.
-    project = package.parent
-    root = _course_repo()
-    if (project / "pyproject.toml").is_file() and not (root and _inside(root, project)):
-        return project
-    return package
-
-
-@functools.lru_cache(maxsize=8)
-def _bwrap_options(bwrap: str) -> frozenset[str]:
-    """The options this bubblewrap knows (``--disable-userns`` and ``--size`` are recent)."""
-    try:
-        done = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=30, env={})
-    except (OSError, subprocess.TimeoutExpired):
-        return frozenset()
-    return frozenset(re.findall(r"^\s+(--[a-z0-9-]+)", done.stdout, flags=re.MULTILINE))
-
-
-def _namespace_options(bwrap: str) -> list[str]:
-    options = ["--unshare-all", "--unshare-user"]
-    if "--disable-userns" in _bwrap_options(bwrap):
-        options.append("--disable-userns")  # no nested user namespaces inside (bwrap 0.8+)
-    options += ["--die-with-parent", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
-    return options
-
-
-@functools.lru_cache(maxsize=8)
-def _bwrap_problem(bwrap: str) -> str | None:
-    """Why ``bwrap`` cannot build our kind of sandbox here, or ``None`` when it can."""
-    command = [
-        bwrap, *_namespace_options(bwrap), "--ro-bind", "/", "/",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--", "true",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=30, env={"PATH": os.defpath}
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"{bwrap} could not be run: {error}"
-    if done.returncode != 0:
-        message = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
-        return f"{bwrap} cannot create the sandbox here: {message[:500]}"
-    return None
 
 
 class _Spawner:
@@ -560,7 +478,7 @@ class SandboxedKernel:
     # ------------------------------------------------------------------ starting
 
     def _choose_sandbox(self) -> bool:
-        problem = "bubblewrap (bwrap) is not installed" if not BWRAP else _bwrap_problem(BWRAP)
+        problem = "bubblewrap (bwrap) is not installed" if not BWRAP else host.bwrap_problem(BWRAP)
         if problem is None:
             return True
         if self.require_sandbox:
@@ -616,58 +534,22 @@ class SandboxedKernel:
 
     def _bwrap_command(self, env: Mapping[str, str], inner: list[str]) -> list[str]:
         assert BWRAP is not None and self._runtime is not None
-        secrets = _secret_dirs()
-        known = _bwrap_options(BWRAP)
-        # The private /tmp and /dev/shm count as the kernel's memory (see _memory); with
-        # bwrap 0.7+ they are also capped at that size.
-        size = ["--size", str(self.limits.memory_mb * 1024 * 1024)] if "--size" in known else []
-        argv = [BWRAP, *_namespace_options(BWRAP)]
-        argv += ["--new-session", "--cap-drop", "ALL", "--hostname", "sandbox"]
-        if "--clearenv" in known:  # bwrap 0.5+; bwrap is started with PATH only anyway
-            argv.append("--clearenv")
-        for key, value in env.items():
-            argv += ["--setenv", key, value]
-        # The system: read-only, symlinks (usr-merged /bin, /lib) kept as symlinks.
-        for name in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-            path = Path(name)
-            if path.is_symlink():
-                argv += ["--symlink", os.readlink(path), name]
-            elif path.is_dir():
-                argv += ["--ro-bind", name, name]
-        for name in ("/etc/alternatives", "/etc/ssl", "/etc/fonts", "/etc/ld.so.cache"):
-            if Path(name).exists():
-                argv += ["--ro-bind", name, name]
-        argv += ["--proc", "/proc", "--dev", "/dev"]
-        argv += [*size, "--tmpfs", "/dev/shm", *size, "--tmpfs", "/tmp"]
-        # Everything else after the tmpfs on /tmp (it would hide binds below /tmp), parents
-        # before children so that a writable work folder inside a read-only path stays writable.
-        binds: dict[Path, str] = {}
-        python_paths = {Path(sys.base_prefix), Path(sys.prefix)}
-        python_paths |= {p.resolve() for p in python_paths}
-        python_paths.add(Path(sys.executable).resolve().parent.parent)
-        nnkit = _nnkit_dir()
-        for path in sorted(python_paths) + ([nnkit] if nnkit else []) + self.readonly_paths:
-            binds.setdefault(path, "--ro-bind")
-        binds[self._runtime] = "--bind"
-        binds[self.workdir] = "--bind"
-        root = _course_repo()
-        for path in binds:
-            if any(_inside(path, secret) for secret in secrets) or (root and _inside(root, path)):
-                raise ValueError(
-                    f"refusing to show {path} inside the sandbox: it holds secret course material"
-                )
-        for path in sorted(binds, key=lambda p: (len(p.parts), str(p))):
-            argv += [binds[path], str(path), str(path)]
-        argv += ["--ro-bind", str(self._runtime / "passwd"), "/etc/passwd"]
-        argv += ["--ro-bind", str(self._runtime / "group"), "/etc/group"]
-        # Secret folders inside a bound folder (say, the packages of a non-editable install in
-        # the venv) are covered by an empty one.
-        for secret in secrets:
-            if secret.exists() and any(_inside(secret, p) for p in binds):
-                argv += ["--tmpfs", str(secret), "--remount-ro", str(secret)]
-        argv += ["--remount-ro", "/dev", "--remount-ro", "/"]
-        argv += ["--chdir", str(self.workdir), "--", *inner]
-        return argv
+        plan = MountPlan(
+            bwrap=BWRAP,
+            features=host.bwrap_features(BWRAP),
+            system=host.system_paths(),
+            python_prefixes=host.python_prefixes(),
+            nnkit=host.nnkit_dir(),
+            readonly_paths=tuple(self.readonly_paths),
+            runtime=self._runtime,
+            workdir=self.workdir,
+            secret_dirs=tuple(host.secret_dirs()),
+            course_repo=host.course_repo(),
+            env=tuple(env.items()),
+            memory_bytes=self.limits.memory_mb * 1024 * 1024,
+            command=tuple(inner),
+        )
+        return bwrap_argv(plan)
 
     def _fallback_nproc(self) -> int:
         """A coarse RLIMIT_NPROC backstop for the unsandboxed kernel (root ignores it)."""
