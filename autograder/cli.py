@@ -228,6 +228,7 @@ def grade(
         require_sandbox=require_sandbox,
         force=force,
         engine=engine,
+        master=ps.master,
     )
     click.echo(
         f"graded {len(report.graded)}, already graded {len(report.skipped)}, "

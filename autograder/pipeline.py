@@ -115,6 +115,7 @@ def run_pipeline(
             workers=workers,
             limits=grading_limits(ps),
             readonly_paths=tuple(readonly_paths),
+            master=ps.master,
         )
         result.graded[ps.name] = len(report.graded)
         result.failed[ps.name] = dict(report.failed)

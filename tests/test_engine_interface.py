@@ -5,6 +5,7 @@ The batch, the CLI and the pipeline only know the interface: an engine the regis
 heard of, made here, grades a whole batch through ``grade_batch`` unchanged.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -99,3 +100,25 @@ def test_the_cli_offers_exactly_the_registered_engines():
     choices = re.search(r"--engine \[([^\]]+)\]", result.output).group(1)
     assert choices.split("|") == list(ENGINES)
 
+
+def test_results_of_a_batch_name_the_masters_commit(ps1_zip, tmp_path, monkeypatch):
+    """``grade_batch(master=...)`` records the master's commit in every results.json."""
+    import subprocess
+
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    repo = tmp_path / "course"
+    master = repo / "solutions" / PS1 / f"{PS1}.py"
+    master.parent.mkdir(parents=True)
+    master.write_text("# master\n")
+    git = ["git", "-c", "user.name=I", "-c", "user.email=i@example.org", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "ps1"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "ann.ipynb").write_text("{}")
+    grade_batch(PS1, ps1_zip, tmp_path / "subs", tmp_path / "out", workers=1,
+                engine=FullMarksEngine(), progress=False, master=master)
+    document = json.loads((tmp_path / "out" / "ann" / "results.json").read_text())
+    assert document["extra_data"]["solutions_commit"] == commit

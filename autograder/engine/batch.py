@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from autograder.engine.base import Engine, EngineSettings
 from autograder.engine.job import Job, ProblemSetTests, find_submissions
+from autograder.engine.provenance import solutions_commit
 from autograder.engine.registry import DEFAULT_ENGINE, get_engine
 from autograder.engine.runner import grade_and_write
 from autograder.results import RESULTS_FILE, ResultsFormatError, read_results, write_summary
@@ -70,11 +71,13 @@ def grade_batch(
     force: bool = False,
     engine: str | Engine = DEFAULT_ENGINE,
     progress: bool = True,
+    master: Path | None = None,
 ) -> BatchReport:
     """Grade every submission not already graded; then rewrite ``summary.csv``.
 
     ``engine`` is an engine's name (made with ``readonly_paths`` and ``require_sandbox``) or
-    an engine already made.
+    an engine already made. ``master`` is the problem set's master file, whose commit every
+    result records as ``solutions_commit``.
     """
     limits = limits or SandboxLimits()
     if isinstance(engine, str):
@@ -84,7 +87,8 @@ def grade_batch(
         stale.unlink(missing_ok=True)
     for stale in out.glob("*/.*.md.*"):
         stale.unlink(missing_ok=True)
-    tests = ProblemSetTests.from_zip(ps_name, autograder_zip)
+    commit = solutions_commit(master) if master is not None else ""
+    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit)
     report = BatchReport()
     jobs = find_submissions(submissions, tests)
     todo = []

@@ -1,5 +1,9 @@
-"""Where a grading came from: when the work was submitted.
+"""Where a grading came from, read from git: which master graded it, when the work was submitted.
 
+- :func:`solutions_commit`: the commit of the problem set's master file, so a grade can be
+  traced to the exact tests and solution; ``"dirty"`` when the master in the working tree is
+  not what that commit holds (edited, staged, or never committed); ``""`` when the master is
+  not in a git repository at all (or git is not installed).
 - :func:`submitted_at`: the last commit of a student's repository clone, else the notebook's
   modification time.
 """
@@ -12,8 +16,9 @@ from pathlib import Path
 
 from autograder.engine.job import Job
 
-__all__ = ["submitted_at"]
+__all__ = ["DIRTY", "solutions_commit", "submitted_at"]
 
+DIRTY = "dirty"
 _GIT_TIMEOUT = 30
 
 
@@ -29,6 +34,20 @@ def _git(folder: Path, *args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def solutions_commit(master: Path) -> str:
+    """``git log -1 --format=%H -- <master>`` in the repository holding it; see the module."""
+    master = Path(master).resolve()
+    folder = master.parent
+    if _git(folder, "rev-parse", "--show-toplevel") is None:
+        return ""
+    pathspec = f":(literal){master.name}"
+    commit = _git(folder, "log", "-1", "--format=%H", "--", pathspec)
+    if not commit:  # untracked, or git cannot tell
+        return DIRTY
+    changes = _git(folder, "status", "--porcelain", "--ignored", "--", pathspec)
+    return commit if changes == "" else DIRTY
 
 
 def submitted_at(job: Job) -> str | None:
