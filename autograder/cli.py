@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from autograder.engine.registry import DEFAULT_ENGINE, ENGINES, describe_engines
 from gradebook.cli import gradebook
 
 
@@ -168,11 +169,10 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["nngrade", "otter"]),
-    default="nngrade",
+    type=click.Choice(ENGINES),
+    default=DEFAULT_ENGINE,
     show_default=True,
-    help="nngrade: sandboxed kernel, tests on the grader's side. "
-    "otter: otter's grade_submission, tests inside the student's kernel.",
+    help=describe_engines(),
 )
 @click.option(
     "--timeout",
@@ -228,6 +228,7 @@ def grade(
         require_sandbox=require_sandbox,
         force=force,
         engine=engine,
+        master=ps.master,
     )
     click.echo(
         f"graded {len(report.graded)}, already graded {len(report.skipped)}, "

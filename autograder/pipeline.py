@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from autograder.atomic import atomic_write
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
-from autograder.engine.grade import atomic_write
 from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits, repo_root
 from autograder.sample_class import write_sample_class
 from gradebook import Gradebook, Policy
@@ -115,6 +115,7 @@ def run_pipeline(
             workers=workers,
             limits=grading_limits(ps),
             readonly_paths=tuple(readonly_paths),
+            master=ps.master,
         )
         result.graded[ps.name] = len(report.graded)
         result.failed[ps.name] = dict(report.failed)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.engine.grade import atomic_write
+from autograder.atomic import atomic_write
 from autograder.engine.test_files import load_questions
 from autograder.mistakes import Mistake, apply_mistake, load_alternatives, load_mistakes
 from autograder.problem_sets import ProblemSet

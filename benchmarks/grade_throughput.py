@@ -25,8 +25,8 @@ import nbformat
 
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
+from autograder.engine.otter_runner import grade_with_otter
 from autograder.mistakes import apply_mistake, load_mistakes
-from autograder.otter_grading import grade_with_otter
 from autograder.problem_sets import find_problem_sets, repo_root
 from nnkit.mnist import data_dir
 

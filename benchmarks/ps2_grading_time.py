@@ -22,11 +22,11 @@ from pathlib import Path
 
 from autograder.build import build_problem_set
 from autograder.engine.grade import grade_submission, run_test
+from autograder.engine.otter_runner import grade_with_otter
 from autograder.engine.remote import Remote
 from autograder.engine.sandbox import SandboxedKernel
 from autograder.engine.submission import read_submission
 from autograder.engine.test_files import load_questions
-from autograder.otter_grading import grade_with_otter
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 
 

@@ -184,7 +184,7 @@ def report(out: Path, png: Path | None, title: str, db: str, policy_path: Path |
     """Write the HTML report: score distributions, per-question statistics (mean, median,
     difficulty, discrimination), submissions that failed to grade, students who did not
     submit. Plots are embedded, so the page is one self-contained file."""
-    from autograder.engine.grade import atomic_write
+    from autograder.atomic import atomic_write
     from gradebook.render import RenderError, render_png
     from gradebook.report import build_report
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autograder.engine.grade import atomic_write
+from autograder.atomic import atomic_write
 from gradebook.api import Gradebook
 from gradebook.policy import Policy
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from autograder.results import status_of_test
 from gradebook import schema
 
 __all__ = [
@@ -65,7 +66,7 @@ class Result:
 
     @property
     def status(self) -> str:
-        return "passed" if self.score >= self.max_score else "failed"
+        return status_of_test(self.score, self.max_score)
 
 
 @dataclass

@@ -95,11 +95,11 @@ def test_grading_twice_gives_identical_results(ps1_solution, questions, tmp_path
 
 
 def test_feedback_never_shows_test_source_or_expected_values(ps1_built, questions, tmp_path):
-    from autograder.engine.grade import feedback_markdown, gradescope_json
+    from autograder.engine.feedback import feedback_markdown
 
     ps, _ = ps1_built
     result = grade(ps.student_notebook, questions)
-    text = feedback_markdown(result) + json.dumps(gradescope_json(result))
+    text = feedback_markdown(result) + result.dumps()
     for leak in ("reference_impl", "assert_close(", "default_rng", "Traceback", "autograder/"):
         assert leak not in text
 

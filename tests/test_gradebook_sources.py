@@ -88,6 +88,33 @@ def test_nngrade_reingest_is_a_no_op_and_a_regrade_is_a_new_run(graded_ps1, ps1_
     assert gb.assignment_scores().set_index("student").loc["bob", "points"] == 38
 
 
+def test_the_solutions_commit_lands_in_the_gradebook(ps1_built, ps1_solution, ps1_zip, tmp_path,
+                                                     monkeypatch):
+    """Graded with the problem set's master, every results.json names the master's commit
+    and the run the gradebook records carries it."""
+    ps, _ = ps1_built
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    course = tmp_path / "course"
+    shutil.copytree(ps.master.parent, course / "solutions" / PS1)
+    git = ["git", "-c", "user.name=I", "-c", "user.email=i@example.org", "-C", str(course)]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "ps1"]):
+        subprocess.run([*git, *command], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    folder, out = tmp_path / "subs", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(ps1_solution, folder / "ann.ipynb")
+    report = grade_batch(PS1, ps1_zip, folder, out, workers=1, progress=False,
+                         master=course / "solutions" / PS1 / f"{PS1}.py")
+    assert report.ok, report.failed
+    document = json.loads((out / "ann" / "results.json").read_text())
+    assert document["extra_data"]["solutions_commit"] == commit
+    gb = Gradebook(tmp_path / "gb.db")
+    gb.ingest("nngrade", out)
+    assert gb.runs().iloc[0]["solutions_commit"] == commit
+    assert gb.assignment_scores().set_index("student").loc["ann", "points"] == 38
+
+
 def test_a_folder_that_is_not_results_is_refused(tmp_path):
     gb = Gradebook(tmp_path / "gb.db")
     with pytest.raises(IngestError, match="results.json"):

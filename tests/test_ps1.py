@@ -12,8 +12,8 @@ import pytest
 from student_side import check_outputs, error_cells, run_release, with_solution_answers
 
 from autograder.build import build_problem_set
+from autograder.engine.otter_runner import grade_with_otter
 from autograder.mistakes import apply_mistake, load_mistakes
-from autograder.otter_grading import grade_with_otter
 from autograder.problem_sets import find_problem_sets
 
 REPO = Path(__file__).resolve().parents[1]

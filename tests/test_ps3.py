@@ -21,8 +21,8 @@ from student_side import check_outputs, error_cells, run_release, with_solution_
 
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
+from autograder.engine.otter_runner import grade_with_otter
 from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
-from autograder.otter_grading import grade_with_otter
 from autograder.problem_sets import find_problem_sets, grading_limits
 from nnkit.mnist import data_dir
 

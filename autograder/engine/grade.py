@@ -1,4 +1,4 @@
-"""Grade one submission with the hardened engine.
+"""The hardened nngrade engine: grade one submission in a sandbox, tests on the grader's side.
 
 1. Read the notebook (:mod:`autograder.engine.submission`); an unreadable one scores 0 with
    the reason in the output.
@@ -9,96 +9,38 @@
    where it found them on the student's machine.
 3. Install the agent and run every test here, in the grader, with its parameters bound to
    proxies of the student's globals (:mod:`autograder.engine.remote`).
-4. Return a :class:`SubmissionResult`; :func:`write_results` turns it into Gradescope's
-   ``results.json`` and a ``feedback.md``, each written atomically.
+4. Return a :class:`~autograder.results.SubmissionResult`.
 
-Feedback never contains a test's source, its expected values, or a grader traceback: a failing
-test contributes only the message of its ``AssertionError``.
+:class:`NngradeEngine` is this engine behind the common interface
+(:mod:`autograder.engine.base`). Feedback never contains a test's source, its expected
+values, or a grader traceback: a failing test contributes only the message of its
+``AssertionError``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.engine.base import EngineSettings, installed_version
+from autograder.engine.job import Job
 from autograder.engine.remote import Remote, SubmissionFault
 from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
-from autograder.engine.submission import MalformedSubmission, read_submission
+from autograder.engine.submission import MalformedSubmission, read_submission, submission_files
 from autograder.engine.test_files import GradingTest, Question
+from autograder.results import SubmissionResult, TestResult
+from nnkit.mnist import DATA_ENV_VAR, data_dir
 
-__all__ = [
-    "TestResult",
-    "SubmissionResult",
-    "grade_submission",
-    "write_results",
-    "atomic_write",
-    "copy_submission_files",
-]
+__all__ = ["NngradeEngine", "grade_submission", "run_test", "copy_submission_files"]
 
 MAX_MESSAGE_CHARS = 500
 #: Files of a folder submission copied into the work folder: at most this much in total.
 MAX_SUBMISSION_FILES_BYTES = 256 * 2**20
 MAX_SUBMISSION_FILES = 100
-
-
-@dataclass
-class TestResult:
-    question: str
-    name: str
-    score: float
-    max_score: float
-    hidden: bool
-    message: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.score == self.max_score
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    tests: list[TestResult]
-    sha256: str = ""
-    status: str = "graded"  # graded | malformed | error
-    output: list[str] = field(default_factory=list)  # notices for the student and the instructor
-    sandboxed: bool = True
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return sum(t.score for t in self.tests)
-
-    @property
-    def max_score(self) -> float:
-        return sum(t.max_score for t in self.tests)
-
-    @classmethod
-    def ungraded(
-        cls, student: str, questions: Sequence[Question], message: str, status: str = "malformed"
-    ) -> SubmissionResult:
-        """Every test at zero with ``message``: for a submission that could not be graded."""
-        return cls(student, _zero_results(questions, message), status=status, output=[message])
-
-    def question_scores(self) -> dict[str, float]:
-        scores: dict[str, float] = {}
-        for t in self.tests:
-            scores[t.question] = scores.get(t.question, 0.0) + t.score
-        return scores
-
-
-def _zero_results(questions: Sequence[Question], message: str) -> list[TestResult]:
-    return [
-        TestResult(t.question, t.name, 0.0, t.points, t.hidden, message)
-        for q in questions
-        for t in q.tests
-    ]
 
 
 def _short(text: str) -> str:
@@ -181,24 +123,11 @@ def grade_submission(
                 remote.install()
             except SubmissionFault as fault:
                 message = _short(f"Not graded: {fault}")
-                result.tests = _zero_results(questions, message)
+                result.tests = SubmissionResult.ungraded(student, questions, message).tests
             else:
                 result.tests = [run_test(t, remote) for q in questions for t in q.tests]
     result.seconds = time.perf_counter() - start
     return result
-
-
-def submission_files(folder: Path, notebook: Path) -> list[os.DirEntry]:
-    """The files of a folder submission that go with its notebook: the regular files directly
-    in ``folder``, sorted by name; not the notebook, not hidden files, not symlinks (they
-    could point at the grader's secrets), not subfolders. Raises ``OSError``."""
-    return [
-        entry
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name)
-        if not entry.name.startswith(".")
-        and entry.name != notebook.name
-        and entry.is_file(follow_symlinks=False)
-    ]
 
 
 def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]:
@@ -236,80 +165,37 @@ def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]
     return notes
 
 
-# ------------------------------------------------------------------ writing results
+# ------------------------------------------------------------------ behind the interface
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+class NngradeEngine:
+    """The hardened engine as an :class:`~autograder.engine.base.Engine`."""
+
+    name = "nngrade"
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+
+    def version(self) -> str:
+        return installed_version("nngrade")
+
+    def grade(self, job: Job, limits: SandboxLimits) -> SubmissionResult:
+        if job.notebook is None:
+            raise ValueError(f"{job.student}: a job without a notebook is the runner's to grade")
+        readonly = tuple(self.settings.readonly_paths)
+        return grade_submission(
+            job.student,
+            job.notebook,
+            job.problem_set.questions(),
+            limits,
+            readonly_paths=readonly,
+            require_sandbox=self.settings.require_sandbox,
+            env=_sandbox_env(readonly),
+            files_from=job.files_from,
+        )
 
 
-def gradescope_json(result: SubmissionResult) -> dict:
-    """Gradescope's results schema: ``score``, ``output`` and one entry per test."""
-    return {
-        "score": result.score,
-        "output": "\n".join(result.output),
-        "tests": [
-            {
-                "name": f"{t.question}: {t.name}",
-                "score": t.score,
-                "max_score": t.max_score,
-                "status": "passed" if t.passed else "failed",
-                "output": t.message,
-                "visibility": "after_published" if t.hidden else "visible",
-            }
-            for t in result.tests
-        ],
-        "extra_data": {
-            "student": result.student,
-            "status": result.status,
-            "sha256": result.sha256,
-            "sandboxed": result.sandboxed,
-            "seconds": round(result.seconds, 3),
-            "questions": result.question_scores(),
-        },
-    }
-
-
-def feedback_markdown(result: SubmissionResult) -> str:
-    lines = [
-        f"# Feedback for {result.student}",
-        "",
-        f"**Score: {result.score:g} / {result.max_score:g}**",
-        "",
-    ]
-    if result.output:
-        lines += ["## Notes", ""] + [f"- {line}" for line in result.output] + [""]
-    lines += ["## Tests", "", "| question | test | points | result |", "|---|---|---|---|"]
-    for t in result.tests:
-        outcome = "passed" if t.passed else (t.message or "failed").replace("|", "\\|")
-        lines.append(f"| {t.question} | {t.name} | {t.score:g} / {t.max_score:g} | {outcome} |")
-    return "\n".join(lines) + "\n"
-
-
-def write_results(
-    result: SubmissionResult,
-    folder: Path,
-    fingerprint: str = "",
-    extra: Mapping[str, object] | None = None,
-) -> None:
-    """``folder/results.json`` and ``folder/feedback.md``, each replaced atomically.
-
-    ``extra`` goes into results.json's ``extra_data`` (the batch records the problem set, the
-    engine and when the work was submitted and graded, which the gradebook reads back).
-    results.json is written last: its presence marks the submission as graded.
-    """
-    document = gradescope_json(result)
-    document["extra_data"]["tests_fingerprint"] = fingerprint
-    document["extra_data"].update(extra or {})
-    atomic_write(folder / "feedback.md", feedback_markdown(result))
-    atomic_write(folder / "results.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
+def _sandbox_env(readonly_paths: tuple[Path, ...]) -> dict[str, str]:
+    """Point nnkit inside the sandbox at the data cache, when the cache is bound in."""
+    data = data_dir()
+    return {DATA_ENV_VAR: str(data)} if data in readonly_paths else {}

@@ -1,8 +1,8 @@
-"""``--engine otter``: otter's own grading, reported in the same files as the nngrade engine.
+"""``--engine otter``: otter's own grading, reported in the same contract as the nngrade engine.
 
-otter runs the tests inside the student's kernel (see ``autograder.otter_grading``), so it is
-only as trustworthy as the submission; it is here for comparison and for instructors who
-already rely on it. Its failure messages quote the failing line of the test, hidden tests
+otter runs the tests inside the student's kernel (see :mod:`autograder.engine.otter_runner`),
+so it is only as trustworthy as the submission; it is here for comparison and for instructors
+who already rely on it. Its failure messages quote the failing line of the test, hidden tests
 included; only the final assertion message is kept.
 """
 
@@ -11,12 +11,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.engine.grade import SubmissionResult, TestResult
+from autograder.engine.base import EngineSettings, installed_version
+from autograder.engine.job import Job
+from autograder.engine.otter_runner import OtterGradingError, grade_with_otter
+from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.submission import MalformedSubmission, read_submission
 from autograder.engine.test_files import Question
-from autograder.otter_grading import OtterGradingError, grade_with_otter
+from autograder.results import ERROR, MALFORMED, SubmissionResult, TestResult
 
-__all__ = ["grade_with_otter_engine"]
+__all__ = ["OtterEngine", "grade_with_otter_engine"]
+
+
+class OtterEngine:
+    """otter's ``grade_submission`` as an :class:`~autograder.engine.base.Engine`. It runs
+    no sandbox, so the machine's sandbox settings and the limits do not apply to it."""
+
+    name = "otter"
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+
+    def version(self) -> str:
+        return installed_version("otter-grader")
+
+    def grade(self, job: Job, limits: SandboxLimits) -> SubmissionResult:
+        if job.notebook is None:
+            raise ValueError(f"{job.student}: a job without a notebook is the runner's to grade")
+        tests = job.problem_set
+        return grade_with_otter_engine(
+            job.student, job.notebook, tests.autograder_zip, tests.questions()
+        )
 
 
 def _last_line(message: str) -> str:
@@ -30,6 +54,8 @@ def _last_line(message: str) -> str:
 def grade_with_otter_engine(
     student: str, notebook: Path, autograder_zip: Path, questions: Sequence[Question]
 ) -> SubmissionResult:
+    """Grade ``notebook`` with otter; one result per test of ``questions``, in their order."""
+
     def zero(message: str, status: str) -> SubmissionResult:
         result = SubmissionResult.ungraded(student, questions, message, status)
         result.sandboxed = False
@@ -38,11 +64,11 @@ def grade_with_otter_engine(
     try:
         submission = read_submission(notebook)
     except MalformedSubmission as error:
-        return zero(f"This notebook could not be graded: {error}.", "malformed")
+        return zero(f"This notebook could not be graded: {error}.", MALFORMED)
     try:
         grade = grade_with_otter(notebook, autograder_zip)
     except OtterGradingError as error:
-        return zero(f"otter could not grade this notebook: {str(error)[-300:]}", "error")
+        return zero(f"otter could not grade this notebook: {str(error)[-300:]}", ERROR)
     tests = []
     for question in questions:
         cases = grade["questions"].get(question.name, {}).get("tests", [])

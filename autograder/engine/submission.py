@@ -6,19 +6,29 @@ student and goes on. Old nbformat versions are converted by ``nbformat`` itself.
 
 The cells the release template adds for otter (``grader = otter.Notebook(...)``,
 ``grader.check("q1")``, ``grader.export()``) are not the student's code and are not run.
+
+A folder submission (a clone of the student's repository) also brings the regular files next
+to its notebook (:func:`submission_files`), such as a saved model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["MalformedSubmission", "Submission", "read_submission", "MAX_NOTEBOOK_BYTES"]
+__all__ = [
+    "MalformedSubmission",
+    "Submission",
+    "read_submission",
+    "submission_files",
+    "MAX_NOTEBOOK_BYTES",
+]
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
@@ -83,3 +93,16 @@ def read_submission(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submissi
         if source.strip() and not _is_template_cell(source):
             cells.append(source)
     return Submission(path=path, sha256=hashlib.sha256(raw).hexdigest(), code_cells=tuple(cells))
+
+
+def submission_files(folder: Path, notebook: Path) -> list[os.DirEntry]:
+    """The files of a folder submission that go with its notebook: the regular files directly
+    in ``folder``, sorted by name; not the notebook, not hidden files, not symlinks (they
+    could point at the grader's secrets), not subfolders. Raises ``OSError``."""
+    return [
+        entry
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name)
+        if not entry.name.startswith(".")
+        and entry.name != notebook.name
+        and entry.is_file(follow_symlinks=False)
+    ]

@@ -1,34 +1,47 @@
 """Read an ``nngrade grade`` results folder: ``<student>/results.json`` for every student.
 
-Each results.json is Gradescope's format with nngrade's ``extra_data``: the problem set, the
-engine and its version, the submission's status and sha256, and when it was submitted and
-graded. Test names are ``"<question>: <test>"``.
+Each file is read through the results contract (:mod:`autograder.results`), the same code
+that writes it: Gradescope's format with nngrade's ``extra_data`` (the problem set, the engine
+and its version, the submission's status and sha256, when it was submitted and graded, and
+the commit of the problem set's master).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from autograder.results import ResultsFormatError, SubmissionResult, read_results
 from gradebook.ingest.errors import IngestError
 from gradebook.store import Result, Run, Submission
 
 __all__ = ["read_nngrade_results"]
 
 
-def _split_name(name: str) -> tuple[str, str]:
-    question, _, test = str(name).partition(": ")
-    return (question, test) if test else (question, question)
-
-
-def _read_one(path: Path) -> dict:
+def _read_one(path: Path) -> SubmissionResult:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise IngestError(f"{path}: not a readable results.json ({error})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("tests"), list):
-        raise IngestError(f"{path}: has no list of tests; is it an nngrade results.json?")
-    return document
+        return read_results(path)
+    except ResultsFormatError as error:
+        raise IngestError(f"{path}: {error}") from None
+
+
+def _submission(student: str, result: SubmissionResult) -> Submission:
+    return Submission(
+        student=student,
+        results=[
+            Result(
+                question=t.question,
+                test=t.name,
+                score=t.score,
+                max_score=t.max_score,
+                message=t.message,
+            )
+            for t in result.tests
+        ],
+        status=result.status,
+        message="\n".join(result.output),
+        submitted_at=result.submitted_at,
+        sha256=result.sha256,
+    )
 
 
 def read_nngrade_results(folder: Path, assignment: str | None = None) -> Run:
@@ -44,43 +57,18 @@ def read_nngrade_results(folder: Path, assignment: str | None = None) -> Run:
     graded_times: list[str] = []
     commits: set[str] = set()
     for path in paths:
-        document = _read_one(path)
-        extra = document.get("extra_data") or {}
-        results = []
-        per_question: dict[str, float] = {}
-        for test in document["tests"]:
-            if "max_score" not in test:
-                continue  # a notice, not a scored test
-            question, name = _split_name(test.get("name", ""))
-            results.append(
-                Result(
-                    question=question,
-                    test=name,
-                    score=float(test.get("score") or 0.0),
-                    max_score=float(test["max_score"]),
-                    message=str(test.get("output") or ""),
-                )
-            )
-            per_question[question] = per_question.get(question, 0.0) + float(test["max_score"])
+        result = _read_one(path)
         if not questions:
-            questions = per_question
-        submissions.append(
-            Submission(
-                student=path.parent.name,
-                results=results,
-                status=str(extra.get("status", "graded")),
-                message=str(document.get("output") or ""),
-                submitted_at=extra.get("submitted_at"),
-                sha256=str(extra.get("sha256", "")),
-            )
-        )
-        if extra.get("problem_set"):
-            problem_sets.add(str(extra["problem_set"]))
-        engines.add((str(extra.get("engine", "nngrade")), str(extra.get("engine_version", ""))))
-        if extra.get("graded_at"):
-            graded_times.append(str(extra["graded_at"]))
-        if extra.get("solutions_commit"):
-            commits.add(str(extra["solutions_commit"]))
+            for t in result.tests:
+                questions[t.question] = questions.get(t.question, 0.0) + t.max_score
+        submissions.append(_submission(path.parent.name, result))
+        if result.problem_set:
+            problem_sets.add(result.problem_set)
+        engines.add((result.engine, result.engine_version))
+        if result.graded_at:
+            graded_times.append(result.graded_at)
+        if result.solutions_commit:
+            commits.add(result.solutions_commit)
     if assignment is None:
         if len(problem_sets) != 1:
             raise IngestError(

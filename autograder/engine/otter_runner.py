@@ -1,11 +1,12 @@
-"""Grading with otter itself: ``otter.api.grade_submission`` on a problem set's autograder zip.
+"""Run otter itself on one notebook: ``otter.api.grade_submission`` in a child process.
 
 This is otter's own engine, with otter's trust model: the tests run inside the kernel that ran
 the student's code. It exists for instructors who already use otter or Gradescope and as the
 comparison point for our hardened engine.
 
 Each grading runs in a child Python process, so that nothing one notebook does to the
-interpreter can reach the next grading or the caller. The child prints one JSON document:
+interpreter can reach the next grading or the caller (``python -m
+autograder.engine.otter_runner NOTEBOOK ZIP``). The child prints one JSON document:
 
     {"total": 37.0, "possible": 38.0,
      "questions": {"q1a": {"score": 3.0, "possible": 3.0,
@@ -22,6 +23,8 @@ from pathlib import Path
 
 __all__ = ["OtterGradingError", "grade_with_otter"]
 
+_MODULE = "autograder.engine.otter_runner"  # this file, run as the child
+
 
 class OtterGradingError(RuntimeError):
     """otter could not grade the notebook at all (not: the notebook scored badly)."""
@@ -29,7 +32,7 @@ class OtterGradingError(RuntimeError):
 
 def grade_with_otter(notebook: Path, autograder_zip: Path, timeout: float = 600) -> dict:
     """Grade ``notebook`` with otter in a child process and return the JSON document above."""
-    command = [sys.executable, "-m", "autograder.otter_grading", str(notebook), str(autograder_zip)]
+    command = [sys.executable, "-m", _MODULE, str(notebook), str(autograder_zip)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
