@@ -18,7 +18,16 @@ import sys
 import types
 
 #: The codec's modules, in the order they are shipped. ``__init__`` is the package itself.
-MODULES = ("__init__",)
+MODULES = (
+    "__init__",
+    "wire",
+    "scan",
+    "encode_values",
+    "decode_values",
+    "frames",
+    "encoding",
+    "decoding",
+)
 
 
 def sources() -> dict[str, str]:
