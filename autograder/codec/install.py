@@ -62,9 +62,11 @@ class _SourceFinder:
             module = "__init__"
         elif fullname.startswith(self.package + "."):
             module = fullname[len(self.package) + 1 :]
+            if module == "__init__":
+                return None  # the package itself is only reached by its own name
         else:
             return None
-        if module not in self.sources or (module == "__init__") != (fullname == self.package):
+        if module not in self.sources:
             return None
         loader = _SourceLoader(self.sources[module])
         return importlib.util.spec_from_loader(fullname, loader, is_package=module == "__init__")
