@@ -8,7 +8,6 @@ import random
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 
 from autograder import codec
 from autograder.codec import DEFAULT_LIMITS, CodecError, Limits, Ref, decode, describe_type, encode
+from autograder.codec import install as codec_install
 
 
 def roundtrip(value, **kwargs):
@@ -943,76 +943,260 @@ def test_fuzzed_payloads_only_give_codec_errors_or_values():
 
 
 # --------------------------------------------------------------------------------------------
-# The kernel runs the module from its source text
+# The kernel builds the package from its source text
 
 
-CODEC_SOURCE = Path(codec.__file__).read_text()
+CODEC_SOURCES = codec_install.sources()
+INSTALLER_SOURCE = Path(codec_install.__file__).read_text()
 
 
-def test_module_runs_from_source_in_a_fresh_namespace():
-    as_module = types.ModuleType("_nngrade_codec")  # how the engine installs it in the kernel
-    for namespace in ({}, {"__name__": "nngrade_kernel_codec"}, as_module.__dict__):
-        exec(compile(CODEC_SOURCE, "<nngrade codec>", "exec"), namespace)
-        kernel_ref = namespace["Ref"]
-        assert kernel_ref is not Ref
-        value = {
-            "w": np.arange(4.0).reshape(2, 2),
-            "loss": [np.float32(0.5), math.nan],
-            "frame": pd.DataFrame({"a": [1, 2], "s": ["x", "y"]}),
-            "model": print,
-            7: (1j, b"x", {1, 2}),
+def install_from_source(package):
+    """The codec as the kernel gets it: the installer's text run in a fresh namespace."""
+    namespace = {"__name__": "_nngrade_codec_installer"}
+    exec(compile(INSTALLER_SOURCE, "<nngrade codec installer>", "exec"), namespace)
+    return namespace["install"](package, CODEC_SOURCES)
+
+
+def test_every_module_of_the_package_is_shipped():
+    folder = Path(codec.__file__).parent
+    assert set(codec_install.MODULES) == {p.stem for p in folder.glob("*.py")} - {"install"}
+    assert list(CODEC_SOURCES) == list(codec_install.MODULES)
+    assert "install" not in CODEC_SOURCES  # the installer is not part of the codec
+
+
+def test_package_runs_from_source_under_a_private_name():
+    for package in ("_nngrade_codec", "nngrade_kernel_codec"):
+        try:
+            kernel = install_from_source(package)
+            assert kernel is sys.modules[package] and kernel.__name__ == package
+            assert kernel is not codec and not hasattr(kernel, "__file__")
+            kernel_ref = kernel.Ref
+            assert kernel_ref is not Ref
+            value = {
+                "w": np.arange(4.0).reshape(2, 2),
+                "loss": [np.float32(0.5), math.nan],
+                "frame": pd.DataFrame({"a": [1, 2], "s": ["x", "y"]}),
+                "model": print,
+                7: (1j, b"x", {1, 2}),
+            }
+            text = kernel.encode(value, make_ref=lambda obj, r=kernel_ref: r(5, describe_type(obj)))
+            got = decode(text)  # decoded by the grader's own copy of the package
+            assert got["model"] == Ref(5, "builtin_function_or_method")
+            pdt.assert_frame_equal(got["frame"], value["frame"])
+            assert_same(got["loss"], value["loss"])
+            assert_same(got[7], value[7])
+            assert_same(kernel.decode(encode(value["w"])), value["w"])
+            with pytest.raises(kernel.CodecError, match="`f` is an object of type function"):
+                kernel.encode(lambda: 0, name="f")
+            assert issubclass(kernel.CodecError, ValueError)
+            assert not issubclass(kernel.CodecError, CodecError)
+            assert describe_type(kernel_ref(1, "x")) == f"{package}.Ref"
+        finally:
+            for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+                del sys.modules[name]
+    assert describe_type(Ref(1, "x")) == "autograder.codec.Ref"
+
+
+def test_installing_again_replaces_the_package():
+    try:
+        first = install_from_source("_nngrade_codec_again")
+        second = install_from_source("_nngrade_codec_again")
+        assert first is not second and first.Ref is not second.Ref
+        assert sys.modules["_nngrade_codec_again"] is second
+        assert not any(type(finder).__name__ == "_SourceFinder" for finder in sys.meta_path)
+    finally:
+        for name in [n for n in sys.modules if n.startswith("_nngrade_codec_again")]:
+            del sys.modules[name]
+
+
+def test_modules_import_only_stdlib_numpy_and_each_other():
+    shipped = set(CODEC_SOURCES) - {"__init__"}
+    for module, source in CODEC_SOURCES.items():
+        tree = ast.parse(source)
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level:
+                assert node.level == 1, f"{module}: no imports from outside the package"
+                siblings = [node.module] if node.module else [a.name for a in node.names]
+                assert set(siblings) <= shipped, f"{module}: imports a module that is not shipped"
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module.split(".")[0])
+        assert imported <= {
+            "base64", "binascii", "dataclasses", "json", "math", "re", "sys", "typing", "numpy",
+            "pandas",
+        }, module  # fmt: skip
+        top_level = {
+            alias.name.split(".")[0]
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])
+            if alias.name is not None
         }
-        text = namespace["encode"](
-            value, make_ref=lambda obj, r=kernel_ref: r(5, describe_type(obj))
-        )
-        got = decode(text)  # decoded by the grader's own copy of the module
-        assert got["model"] == Ref(5, "builtin_function_or_method")
-        pdt.assert_frame_equal(got["frame"], value["frame"])
-        assert_same(got["loss"], value["loss"])
-        assert_same(got[7], value[7])
-        assert_same(namespace["decode"](encode(value["w"])), value["w"])
-        with pytest.raises(namespace["CodecError"], match="`f` is an object of type function"):
-            namespace["encode"](lambda: 0, name="f")
-        assert issubclass(namespace["CodecError"], ValueError)
+        assert "pandas" not in top_level, module
+        called = {
+            node.func.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
+        assert not called & {"eval", "exec", "compile", "__import__"}, module
+        assert "pickle" not in imported and "marshal" not in imported, module
 
 
-def test_module_imports_only_stdlib_and_numpy():
-    tree = ast.parse(CODEC_SOURCE)
+def test_installer_imports_only_the_standard_library():
+    tree = ast.parse(INSTALLER_SOURCE)
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            assert node.level == 0, "no relative imports"
+            assert node.level == 0
             imported.add(node.module.split(".")[0])
-    assert imported <= {
-        "base64", "binascii", "dataclasses", "json", "math", "re", "sys", "typing", "numpy",
-        "pandas",
-    }  # fmt: skip
-    top_level = {
-        alias.name.split(".")[0]
-        for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module)])
-    }
-    assert "pandas" not in top_level
-    called = {
-        node.func.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    }
-    assert not called & {"eval", "exec", "compile", "__import__"}
-    assert "pickle" not in imported and "marshal" not in imported
+    assert imported <= {"importlib", "pathlib", "sys", "types"}
 
 
-def test_running_the_source_does_not_import_pandas():
-    script = (
-        "import sys\n"
-        f"exec(compile(open({str(Path(codec.__file__))!r}).read(), 'codec', 'exec'), {{}})\n"
-        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
-        "assert 'autograder' not in sys.modules\n"
-    )
+# The kernel's side, as close as a test gets without a sandbox: a python started with -I (no
+# PYTHONPATH, no current folder), where importing `autograder` fails even though the virtualenv
+# has it installed, runs the installer's text and gets the codec's sources as data only.
+ISOLATED_PRELUDE = """
+import json, sys
+
+class _NoAutograder:
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "autograder" or fullname.startswith("autograder."):
+            raise ModuleNotFoundError(f"No module named {fullname!r}")
+        return None
+
+sys.meta_path.insert(0, _NoAutograder())
+job = json.loads(sys.stdin.read())
+namespace = {"__name__": "_nngrade_codec_installer"}
+exec(compile(job["installer"], "<nngrade codec installer>", "exec"), namespace)
+codec = namespace["install"]("_nngrade_codec", job["sources"])
+assert not [name for name in sys.modules if name.split(".")[0] == "autograder"]
+"""
+
+
+def run_isolated(script, **job):
+    job = {"installer": INSTALLER_SOURCE, "sources": CODEC_SOURCES, **job}
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+        [sys.executable, "-I", "-c", ISOLATED_PRELUDE + script],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(codec.__file__).parent,  # even from inside the package's own folder
     )
     assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def every_supported_type():
+    """One value of each kind the wire format has, in a fixed order (no sets of str)."""
+    return [
+        None, True, False, 0, -7, 2**64 - 1, -(10**300), 0.1, -0.0, math.nan, math.inf, -math.inf,
+        complex(1.5, -0.0), "unicode é ✓ 𝄞 and a lone surrogate \ud800", bytes(range(256)),
+        [1, [2.0, "3"]], (), (1, (2,)), {"b": 1, "$$": {"c": []}}, {"$": 1, 2: "x"},
+        {1: "a", 2.5: "b", False: "c", None: "d", (1, "x", (None, -(2**80))): "e"},
+        {1, 2, (3, 4)}, frozenset({frozenset({1}), 5}),
+        *[np.dtype(code).type(3) for code in ARRAY_DTYPES],
+        *[(np.arange(6) % 2).astype(code).reshape(2, 3) for code in ARRAY_DTYPES],
+        np.zeros((2, 0, 3)),
+        pd.DataFrame(
+            {
+                "i": [1, 2, 3],
+                "f": np.array([0.5, np.nan, -0.0], dtype=np.float32),
+                "b": [True, False, True],
+                "s": ["x", "y", "z"],
+                "o": pd.Series(["p", "q", "r"], dtype=object),
+                "string": pd.Series(["a", None, "c"], dtype="string"),
+            }
+        ).set_axis(pd.RangeIndex(10, 1, -3, name="row")),
+        pd.DataFrame({3: [1.0], 1: [2]}, index=pd.Index(["k"], name=("a", 1))),
+        pd.DataFrame(),
+        pd.Series(["x", None], dtype="str", name="s"),
+        pd.Series([1, 2], index=pd.Index([7, 3], dtype=np.int32), name=0),
+        Ref(12, "keras.src.models.sequential.Sequential"),
+        [Ref(1, "function"), {"m": (Ref(2, "x.Y"),)}],
+    ]  # fmt: skip
+
+
+def assert_same_value(got, want):
+    if type(want) is pd.DataFrame:
+        assert type(got) is pd.DataFrame
+        pdt.assert_frame_equal(got, want, check_index_type=True, check_column_type=True)
+    elif type(want) is pd.Series:
+        assert type(got) is pd.Series
+        pdt.assert_series_equal(got, want, check_index_type=True)
+    elif type(want) is Ref or (type(want) is list and type(want[0]) is Ref):
+        assert got == want
+    else:
+        assert_same(got, want)
+
+
+def test_codec_installed_in_an_isolated_python_round_trips_every_type():
+    values = every_supported_type()
+    texts = [encode(value) for value in values]
+    output = run_isolated(
+        """
+import pandas  # the grader's texts are decoded by the kernel's copy, then encoded again
+replies = []
+for text in job["texts"]:
+    value = codec.decode(text)
+    replies.append([codec.encode(value), codec.describe_type(value)])
+print(json.dumps(replies))
+""",
+        texts=texts,
+    )
+    replies = json.loads(output)
+    assert len(replies) == len(values)
+    for value, text, (reply, kernel_type) in zip(values, texts, replies, strict=True):
+        assert reply == text  # the same wire format, byte for byte
+        assert_same_value(decode(reply), value)
+        expected_type = describe_type(value)
+        assert kernel_type == expected_type.replace("autograder.codec.", "_nngrade_codec.")
+
+
+def test_codec_installed_in_an_isolated_python_refuses_with_the_same_messages():
+    bad = [
+        '{"nngrade_codec": 1, "value": {"$": "pickle", "data": ""}}',
+        '{"nngrade_codec": 1, "value": {"$": "ndarray", "dtype": "|O", "shape": [], "b64": ""}}',
+        '{"nngrade_codec":1,"value":' + "[" * 500 + "]" * 500 + "}",
+        "not json",
+    ]
+    output = run_isolated(
+        """
+messages = []
+for text in job["texts"]:
+    try:
+        codec.decode(text)
+    except codec.CodecError as error:
+        messages.append(str(error))
+for value in (object(), (lambda: 0), {1: object()}):
+    try:
+        codec.encode(value, name="answer")
+    except codec.CodecError as error:
+        messages.append(str(error))
+print(json.dumps(messages))
+""",
+        texts=bad,
+    )
+    expected = []
+    for text in bad:
+        with pytest.raises(CodecError) as info:
+            decode(text)
+        expected.append(str(info.value))
+    for value in (object(), (lambda: 0), {1: object()}):
+        expected.append(refusal(value, name="answer"))
+    assert json.loads(output) == expected
+
+
+def test_installing_the_codec_does_not_import_pandas():
+    output = run_isolated(
+        """
+print("pandas" in sys.modules)
+codec.decode(codec.encode({"x": [1.0, 2.0]}))
+print("pandas" in sys.modules)
+"""
+    )
+    assert output.split() == ["False", "False"]

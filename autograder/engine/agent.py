@@ -2,7 +2,9 @@
 
 This file is not imported by the grader: its source text is sent into the sandboxed kernel,
 after the student's cells have run, and executed there as a module whose global ``codec`` is
-the data-only codec (also sent as source). It therefore imports nothing from ``autograder``.
+the data-only codec (also sent as source, and built there into the private package
+``_nngrade_codec`` by ``autograder/codec/install.py``). It therefore imports nothing from
+``autograder``.
 
 Nothing here is trusted. The student's code runs in the same interpreter and may replace the
 agent, the codec or anything else; the grader treats every reply as untrusted data, so the

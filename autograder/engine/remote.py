@@ -32,29 +32,34 @@ from typing import Any
 import numpy as np
 
 from autograder import codec
+from autograder.codec import install as codec_install
 from autograder.engine.sandbox import SandboxedKernel
 
 __all__ = ["SubmissionFault", "StudentCodeError", "Remote", "RemoteRef"]
 
 MIME = "text/x-nngrade-reply"
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text(encoding="utf-8")
-CODEC_SOURCE = Path(codec.__file__).read_text(encoding="utf-8")
+#: The codec's modules, ``{name: source}``, and the installer that builds them into a package.
+CODEC_SOURCES = codec_install.sources()
+CODEC_INSTALLER = Path(codec_install.__file__).read_text(encoding="utf-8")
 SHARED_MODULES = {"numpy", "pandas", "math", "scipy", "sklearn", "matplotlib", "statistics"}
 #: Array arguments of at least this many bytes go to the kernel as a ``.npy`` file.
 FILE_ARGUMENT_BYTES = 1 << 20
 
+# The codec becomes the private package ``_nngrade_codec`` in the kernel (see
+# ``autograder/codec/install.py``); ``autograder`` itself stays invisible there.
 _INSTALL = """
-def _nngrade_install(codec_source, agent_source):
+def _nngrade_install(installer_source, codec_sources, agent_source):
     import sys, types
-    codec = types.ModuleType("_nngrade_codec")
-    sys.modules["_nngrade_codec"] = codec
-    exec(compile(codec_source, "<nngrade codec>", "exec"), codec.__dict__)
+    installer = {{"__name__": "_nngrade_codec_installer"}}
+    exec(compile(installer_source, "<nngrade codec installer>", "exec"), installer)
+    codec = installer["install"]("_nngrade_codec", codec_sources)
     agent = types.ModuleType("_nngrade_agent")
     sys.modules["_nngrade_agent"] = agent
     exec(compile(agent_source, "<nngrade agent>", "exec"), agent.__dict__)
     agent.codec = codec
     return agent.Agent(get_ipython().user_ns)
-__nngrade_agent__ = _nngrade_install({codec!r}, {agent!r})
+__nngrade_agent__ = _nngrade_install({installer!r}, {codec!r}, {agent!r})
 del _nngrade_install
 """
 
@@ -113,7 +118,8 @@ class Remote:
     def install(self) -> None:
         """Start the agent in the kernel (after the student's cells have run)."""
         result = self.kernel.execute(
-            _INSTALL.format(codec=CODEC_SOURCE, agent=AGENT_SOURCE), timeout=self.call_timeout
+            _INSTALL.format(installer=CODEC_INSTALLER, codec=CODEC_SOURCES, agent=AGENT_SOURCE),
+            timeout=self.call_timeout,
         )
         if result.status != "ok":
             raise SubmissionFault(
