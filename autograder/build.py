@@ -111,15 +111,11 @@ def build_problem_set(ps: ProblemSet, check: bool = False) -> BuildResult:
             return BuildResult(ps, [ps.assignment_dir / r for r in student_rel], None, stale)
 
         dist = tmp / "dist"
-        autograder_zip = stage_dist(ps, otter_out / "autograder", master_ipynb, dist)
+        stage_dist(ps, otter_out / "autograder", master_ipynb, dist)
 
         _replace_dir(dist, ps.dist_dir)
         _replace_dir(student, ps.assignment_dir)
-        return BuildResult(
-            ps,
-            [ps.assignment_dir / r for r in student_rel],
-            ps.dist_dir / autograder_zip.relative_to(dist),
-        )
+        return BuildResult(ps, [ps.assignment_dir / r for r in student_rel], ps.autograder_zip)
 
 
 # ------------------------------------------------------------------------------- the master
@@ -130,7 +126,7 @@ def read_master(ps: ProblemSet) -> nbformat.NotebookNode:
     try:
         nb = jupytext.read(ps.master, fmt="py:percent")
     except Exception as exc:  # any parse failure is the author's to fix
-        raise BuildError(f"{ps.name}: cannot read {_rel(ps, ps.master)}: {exc}") from exc
+        raise BuildError(f"{ps.name}: cannot read {ps.relative(ps.master)}: {exc}") from exc
     nb.nbformat, nb.nbformat_minor = 4, max(nb.nbformat_minor, NBFORMAT_MINOR)
     for index, cell in enumerate(nb.cells):
         cell["id"] = stable_cell_id(index, cell.source)
@@ -167,7 +163,7 @@ def run_otter_assign(ps: ProblemSet, master_ipynb: Path, out: Path, run_tests: b
             message = f"{type(exc).__name__}: {message}"
         detail = _tail(captured)
         raise BuildError(
-            f"{ps.name}: otter assign failed on {_rel(ps, ps.master)}:\n{message}"
+            f"{ps.name}: otter assign failed on {ps.relative(ps.master)}:\n{message}"
             + (f"\n--- otter output (last lines) ---\n{detail}" if detail else "")
         ) from exc
     for side in ("student", "autograder"):
@@ -232,7 +228,7 @@ def _tail(text: str, lines: int = 25) -> str:
 def stage_student_release(ps: ProblemSet, otter_student: Path, staged: Path) -> None:
     """Copy otter's student folder to ``staged``, with the notebook made deterministic."""
     shutil.copytree(otter_student, staged)
-    notebook = staged / f"{ps.name}.ipynb"
+    notebook = staged / ps.student_notebook.name
     nb = nbformat.read(notebook, as_version=4)
     nbformat.write(normalise_student_notebook(nb), notebook)
 
@@ -314,7 +310,7 @@ def check_student_release(
         listing = "\n".join(f"  - {p}" for p in problems)
         raise BuildError(
             f"{ps.name}: refusing to write the student release, it would leak:\n{listing}\n"
-            f"Check the question/solution/test markers in {_rel(ps, ps.master)}."
+            f"Check the question/solution/test markers in {ps.relative(ps.master)}."
         )
 
 
@@ -411,7 +407,7 @@ def compare_release(ps: ProblemSet, staged: Path) -> list[str]:
     have: dict[str, Path] = {}
     if ps.assignment_dir.is_dir():
         have = {p.relative_to(ps.assignment_dir).as_posix(): p for p in _files(ps.assignment_dir)}
-    prefix = _rel(ps, ps.assignment_dir)
+    prefix = ps.relative(ps.assignment_dir)
     stale = []
     for rel in sorted(want.keys() | have.keys()):
         if rel not in have:
@@ -426,9 +422,10 @@ def compare_release(ps: ProblemSet, staged: Path) -> list[str]:
 # ------------------------------------------------------------------------------------- dist
 
 
-def stage_dist(ps: ProblemSet, otter_autograder: Path, master_ipynb: Path, staged: Path) -> Path:
-    """Assemble ``dist/<ps>/`` in ``staged``; return the (staged) path of the autograder zip."""
-    autograder = staged / "autograder"
+def stage_dist(ps: ProblemSet, otter_autograder: Path, master_ipynb: Path, staged: Path) -> None:
+    """Assemble ``dist/<ps>/`` in ``staged``: otter's autograder folder with the zip renamed to
+    ``ps.autograder_zip``'s name, and the converted master as ``ps.master_notebook``."""
+    autograder = staged / ps.autograder_dir.relative_to(ps.dist_dir)
     shutil.copytree(otter_autograder, autograder)
     zips = sorted(autograder.glob(f"{ps.name}-autograder_*.zip"))
     if len(zips) != 1:
@@ -436,11 +433,10 @@ def stage_dist(ps: ProblemSet, otter_autograder: Path, master_ipynb: Path, stage
             f"{ps.name}: expected one autograder zip from otter, found {len(zips)}; "
             "is `generate` disabled in the ASSIGNMENT CONFIG?"
         )
-    stable = autograder / f"{ps.name}-autograder.zip"
-    zips[0].rename(stable)
-    (staged / "master").mkdir()
-    shutil.copy2(master_ipynb, staged / "master" / master_ipynb.name)
-    return stable
+    zips[0].rename(autograder / ps.autograder_zip.name)
+    master = staged / ps.master_notebook.relative_to(ps.dist_dir)
+    master.parent.mkdir(parents=True)
+    shutil.copy2(master_ipynb, master)
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -479,9 +475,3 @@ def _replace_dir(staged: Path, target: Path) -> None:
         shutil.rmtree(new, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
 
-
-def _rel(ps: ProblemSet, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ps.root.resolve()).as_posix()
-    except ValueError:
-        return str(path)

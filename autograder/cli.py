@@ -64,7 +64,7 @@ def sample_class(problem_sets: tuple[str, ...], out: Path, seed: int) -> None:
 
     sets = find_problem_sets(repo_root(), problem_sets)
     for ps in sets:
-        if not (ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip").is_file():
+        if not ps.is_built:
             build_problem_set(ps)
     for name, samples in write_sample_class(sets, out, seed=seed).items():
         click.echo(f"{name}: {len(samples)} submissions in {out / name / 'submissions'}")
@@ -210,8 +210,7 @@ def grade(
     from nnkit.mnist import data_dir
 
     (ps,) = find_problem_sets(repo_root(), [problem_set])
-    zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
-    if not zip_path.is_file():
+    if not ps.is_built:
         click.echo(f"{ps.name}: no autograder yet; building it first")
         build_problem_set(ps)
     limits = grading_limits(ps, cell_timeout=timeout)
@@ -219,7 +218,7 @@ def grade(
     readonly = (data,) if data.is_dir() else ()
     report = grade_batch(
         ps.name,
-        zip_path,
+        ps.autograder_zip,
         submissions,
         out,
         workers=workers,

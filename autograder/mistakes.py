@@ -54,26 +54,18 @@ class Mistake:
         return float(sum(self.loses.values()))
 
 
-def mistakes_file(ps: ProblemSet) -> Path:
-    return ps.master.parent / "mistakes.yaml"
-
-
-def alternatives_file(ps: ProblemSet) -> Path:
-    return ps.master.parent / "alternatives.yaml"
-
-
 def load_mistakes(ps: ProblemSet) -> list[Mistake]:
     """The problem set's declared mistakes (an empty list when it declares none)."""
-    return _load_edit_list(mistakes_file(ps))
+    return _load_edit_list(ps.mistakes)
 
 
 def load_alternatives(ps: ProblemSet) -> list[Mistake]:
     """Correct answers written differently; each must lose nothing (``loses`` is refused)."""
-    alternatives = _load_edit_list(alternatives_file(ps))
+    alternatives = _load_edit_list(ps.alternatives)
     for alternative in alternatives:
         if alternative.loses:
             raise ValueError(
-                f"{alternatives_file(ps)}: {alternative.name!r} is a correct alternative, "
+                f"{ps.alternatives}: {alternative.name!r} is a correct alternative, "
                 "so it cannot declare points lost (put it in mistakes.yaml)"
             )
     return alternatives

@@ -1,8 +1,10 @@
-"""Where the problem sets live: ``solutions/<ps>/<ps>.py`` and the folders generated from them.
+"""Where a problem set's files are: one folder ``solutions/<ps>/`` and what is built from it.
 
-A problem set is a single master notebook, kept as a jupytext percent-format Python file in
-otter-assign format. ``nngrade build`` turns it into the student release in
-``assignments/<ps>/`` and the instructor-only artifacts in ``dist/<ps>/``.
+A problem set's folder holds the master notebook ``<ps>.py`` (jupytext percent format,
+otter-assign format), ``mistakes.yaml``, ``alternatives.yaml`` and ``grading.yaml``.
+``nngrade build`` turns it into the student release in ``assignments/<ps>/`` and the
+instructor-only artifacts in ``dist/<ps>/``. :class:`ProblemSet` is the one place that knows
+every one of these paths.
 """
 
 from __future__ import annotations
@@ -11,8 +13,21 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from autograder.sandbox import SandboxLimits
+
+__all__ = [
+    "ROOT_ENV_VAR",
+    "ProblemSet",
+    "ProblemSetNotFound",
+    "find_problem_sets",
+    "grading_limits",
+    "repo_root",
+]
 
 ROOT_ENV_VAR = "NNGRADE_ROOT"
 
@@ -23,11 +38,38 @@ class ProblemSetNotFound(click.ClickException):
 
 @dataclass(frozen=True)
 class ProblemSet:
-    """One problem set: its name, its master file and the checkout it belongs to."""
+    """One problem set: its name, its master file and the checkout it belongs to.
+
+    Every path of the problem set is a property, so nothing else builds one by hand.
+    """
 
     name: str
     master: Path
     root: Path
+
+    # ------------------------------------------------------------ solutions/<ps>/ (the sources)
+
+    @property
+    def folder(self) -> Path:
+        """The problem set's own folder, ``solutions/<ps>/``: everything it is made from."""
+        return self.master.parent
+
+    @property
+    def mistakes(self) -> Path:
+        """Realistic wrong submissions and the points each loses: ``mistakes.yaml``."""
+        return self.folder / "mistakes.yaml"
+
+    @property
+    def alternatives(self) -> Path:
+        """Correct answers written differently, each worth full marks: ``alternatives.yaml``."""
+        return self.folder / "alternatives.yaml"
+
+    @property
+    def grading_config(self) -> Path:
+        """The sandbox limits for grading it: ``grading.yaml`` (optional)."""
+        return self.folder / "grading.yaml"
+
+    # ------------------------------------------------------- assignments/<ps>/ (the release)
 
     @property
     def assignment_dir(self) -> Path:
@@ -35,14 +77,49 @@ class ProblemSet:
         return self.root / "assignments" / self.name
 
     @property
+    def student_notebook(self) -> Path:
+        """The notebook students receive: ``assignments/<ps>/<ps>.ipynb``."""
+        return self.assignment_dir / f"{self.name}.ipynb"
+
+    # --------------------------------------------------------- dist/<ps>/ (git-ignored)
+
+    @property
     def dist_dir(self) -> Path:
         """Artifacts that contain hidden tests or solutions, git-ignored: ``dist/<ps>/``."""
         return self.root / "dist" / self.name
 
     @property
-    def student_notebook(self) -> Path:
-        """The notebook students receive: ``assignments/<ps>/<ps>.ipynb``."""
-        return self.assignment_dir / f"{self.name}.ipynb"
+    def autograder_dir(self) -> Path:
+        """otter's autograder folder: ``dist/<ps>/autograder/``."""
+        return self.dist_dir / "autograder"
+
+    @property
+    def autograder_zip(self) -> Path:
+        """Every test: ``dist/<ps>/autograder/<ps>-autograder.zip``."""
+        return self.autograder_dir / f"{self.name}-autograder.zip"
+
+    @property
+    def solution_notebook(self) -> Path:
+        """The solution with all tests, as a student would submit it:
+        ``dist/<ps>/autograder/<ps>.ipynb``."""
+        return self.autograder_dir / f"{self.name}.ipynb"
+
+    @property
+    def master_notebook(self) -> Path:
+        """The master converted to a notebook: ``dist/<ps>/master/<ps>.ipynb``."""
+        return self.dist_dir / "master" / f"{self.name}.ipynb"
+
+    @property
+    def is_built(self) -> bool:
+        """Whether ``nngrade build`` has written the autograder zip."""
+        return self.autograder_zip.is_file()
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the checkout's root, for messages (as given if outside it)."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
 
 
 def repo_root() -> Path:
@@ -104,14 +181,15 @@ def find_problem_sets(root: Path, names: Sequence[str] = ()) -> list[ProblemSet]
     return [available[n] for n in sorted(wanted)]
 
 
-def grading_limits(ps: ProblemSet, cell_timeout: float | None = None):
+def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> SandboxLimits:
     """The sandbox limits for grading ``ps``: ``solutions/<ps>/grading.yaml`` if it exists,
-    else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file."""
+    else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file.
+    """
     import yaml
 
     from autograder.sandbox import SandboxLimits
 
-    path = ps.master.parent / "grading.yaml"
+    path = ps.grading_config
     settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     settings = dict(settings or {})
     allowed = set(SandboxLimits.__dataclass_fields__)

@@ -288,6 +288,18 @@ def test_find_problem_sets(tmp_path, monkeypatch):
     assert ps.assignment_dir == tmp_path / "assignments" / "ps1-a"
     assert ps.dist_dir == tmp_path / "dist" / "ps1-a"
     assert ps.student_notebook == tmp_path / "assignments" / "ps1-a" / "ps1-a.ipynb"
+    folder = tmp_path / "solutions" / "ps1-a"
+    assert ps.folder == folder
+    assert ps.mistakes == folder / "mistakes.yaml"
+    assert ps.alternatives == folder / "alternatives.yaml"
+    assert ps.grading_config == folder / "grading.yaml"
+    dist = tmp_path / "dist" / "ps1-a"
+    assert ps.autograder_dir == dist / "autograder"
+    assert ps.autograder_zip == dist / "autograder" / "ps1-a-autograder.zip"
+    assert ps.solution_notebook == dist / "autograder" / "ps1-a.ipynb"
+    assert ps.master_notebook == dist / "master" / "ps1-a.ipynb"
+    assert not ps.is_built
+    assert ps.relative(ps.master) == "solutions/ps1-a/ps1-a.py"
     assert find_problem_sets(tmp_path, ["solutions/ps2-b/", "ps2-b.py"]) == [found[1]]
     with pytest.raises(ProblemSetNotFound, match="Available: ps1-a, ps2-b"):
         find_problem_sets(tmp_path, ["ps1-a", "notes"])
