@@ -37,11 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 import jupytext
 import nbformat
 
+from autograder.errors import BuildError
 from autograder.problem_sets import ProblemSet
+
+__all__ = ["BuildError", "BuildResult", "build_problem_set"]
 
 NBFORMAT_MINOR = 5  # cell ids exist from nbformat 4.5 on
 
@@ -57,10 +59,6 @@ _END_SOLUTION = re.compile(r"^\s*#\s*END SOLUTION\b")
 _SOLUTION_SUFFIX = re.compile(r"\s*#\s*SOLUTION(?: NO PROMPT)?\s*$")
 _HIDDEN_TRUE = re.compile(r"\bhidden\s*=\s*True\b")
 _WORD = re.compile(r"\w+")
-
-
-class BuildError(click.ClickException):
-    """A problem set could not be built, or its student release would leak something."""
 
 
 @dataclass

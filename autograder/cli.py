@@ -1,15 +1,32 @@
-"""The ``nngrade`` command line. Every command has ``--help``."""
+"""The ``nngrade`` command line. Every command has ``--help``.
+
+Library code raises :class:`autograder.errors.NngradeError` for problems the user can fix;
+:class:`NngradeGroup` turns those into ``Error: <message>`` and exit code 1 for every command,
+in one place, so no library module depends on click.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
+from autograder.errors import NngradeError
 from gradebook.cli import gradebook
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class NngradeGroup(click.Group):
+    """A click group that reports library errors as click errors (message, exit code 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NngradeError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=NngradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nngrade")
 def main() -> None:
     """nngrade: problem sets, reference solutions and autograding for a neural-networks course."""
@@ -109,7 +126,8 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
 
     from tqdm import tqdm
 
-    from autograder.build import BuildError, build_problem_set
+    from autograder.build import build_problem_set
+    from autograder.errors import BuildError
     from autograder.problem_sets import find_problem_sets, repo_root
 
     root = repo_root()
@@ -130,7 +148,7 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
             result = build_problem_set(ps, check=check)
         except BuildError as exc:
             failed = True
-            tqdm.write(f"Error: {exc.format_message()}", file=sys.stderr)
+            tqdm.write(f"Error: {exc}", file=sys.stderr)
             continue
         if check and result.stale:
             failed = True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
+from autograder.errors import ConfigError, ProblemSetNotFound
 
 if TYPE_CHECKING:
     from autograder.sandbox import SandboxLimits
@@ -30,10 +30,6 @@ __all__ = [
 ]
 
 ROOT_ENV_VAR = "NNGRADE_ROOT"
-
-
-class ProblemSetNotFound(click.ClickException):
-    """A problem set was asked for by name and there is no ``solutions/<name>/<name>.py``."""
 
 
 @dataclass(frozen=True)
@@ -126,17 +122,18 @@ def repo_root() -> Path:
     """The checkout's root: the folder holding ``pyproject.toml`` and ``solutions/``.
 
     ``$NNGRADE_ROOT`` overrides it. Otherwise it is found from this file's location, which works
-    for a source checkout and for the editable install that ``make setup`` makes.
+    for a source checkout and for the editable install that ``make setup`` makes. Raises
+    :class:`ConfigError` when neither gives a checkout.
     """
     override = os.environ.get(ROOT_ENV_VAR)
     if override:
         root = Path(override).expanduser().resolve()
         if not root.is_dir():
-            raise click.ClickException(f"${ROOT_ENV_VAR} is {override!r}, which is not a folder")
+            raise ConfigError(f"${ROOT_ENV_VAR} is {override!r}, which is not a folder")
         return root
     root = Path(__file__).resolve().parent.parent
     if not (root / "pyproject.toml").is_file():
-        raise click.ClickException(
+        raise ConfigError(
             f"cannot find the course checkout from {Path(__file__).resolve()}; "
             f"run from an editable install or set ${ROOT_ENV_VAR} to the checkout's root"
         )
@@ -184,6 +181,8 @@ def find_problem_sets(root: Path, names: Sequence[str] = ()) -> list[ProblemSet]
 def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> SandboxLimits:
     """The sandbox limits for grading ``ps``: ``solutions/<ps>/grading.yaml`` if it exists,
     else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file.
+
+    Raises :class:`ConfigError` for a setting the sandbox does not know.
     """
     import yaml
 
@@ -195,7 +194,7 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> Sandbox
     allowed = set(SandboxLimits.__dataclass_fields__)
     unknown = sorted(set(settings) - allowed)
     if unknown:
-        raise click.ClickException(f"{path}: unknown setting(s) {unknown}; use {sorted(allowed)}")
+        raise ConfigError(f"{path}: unknown setting(s) {unknown}; use {sorted(allowed)}")
     if cell_timeout is not None:
         settings["cell_timeout"] = cell_timeout
     return SandboxLimits(**settings)

@@ -14,12 +14,12 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import click
 import nbformat
 import pytest
 from click.testing import CliRunner
 
 from autograder.build import (
-    BuildError,
     _declares_hidden,
     build_problem_set,
     check_student_release,
@@ -27,7 +27,8 @@ from autograder.build import (
     solution_lines,
 )
 from autograder.cli import main
-from autograder.problem_sets import ProblemSetNotFound, find_problem_sets, repo_root
+from autograder.errors import BuildError, ConfigError, NngradeError, ProblemSetNotFound
+from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ps-demo" / "ps-demo.py"
 NAME = "ps-demo"
@@ -240,7 +241,8 @@ def test_a_leaking_release_is_refused(built, tmp_path):
 
     with pytest.raises(BuildError) as error:
         check_student_release(ps, read_master(ps), fake_release, autograder)
-    message = error.value.format_message()
+    assert not isinstance(error.value, click.ClickException)  # library code knows no click
+    message = str(error.value)
     assert "test 'q1' in the student release is marked hidden" in message
     assert "hidden test 'test_sigmoid_unseen_inputs' appears" in message
     assert "return 1.0 / (1.0 + np.exp(-z))" in message
@@ -270,10 +272,13 @@ def test_build_help():
 
 
 def test_an_unknown_problem_set_is_refused_with_the_list_of_available_ones(built):
+    """The library raises ProblemSetNotFound; the command line shows its message alone."""
     result = nngrade(built[0], "build", "nonexistent")
-    assert result.exit_code != 0
-    assert "unknown problem set: nonexistent" in result.output
-    assert f"Available: {NAME}" in result.output
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: unknown problem set: nonexistent. Available: {NAME}\n"
+    )
+    assert isinstance(result.exception, SystemExit)  # click's clean exit, no traceback
 
 
 def test_find_problem_sets(tmp_path, monkeypatch):
@@ -309,3 +314,23 @@ def test_find_problem_sets(tmp_path, monkeypatch):
     monkeypatch.delenv("NNGRADE_ROOT")
     assert (repo_root() / "pyproject.toml").is_file()
     assert repo_root() == Path(__file__).resolve().parents[1]
+
+
+def test_library_errors_are_plain_exceptions_with_their_messages(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNGRADE_ROOT", str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match=r"\$NNGRADE_ROOT is '.*nowhere', which is not a folder"):
+        repo_root()
+    [ps] = find_problem_sets(make_checkout(tmp_path))
+    ps.grading_config.write_text("cell_timeout: 5\nspeed: fast\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"grading.yaml: unknown setting\(s\) \['speed'\]"):
+        grading_limits(ps)
+    for error in (BuildError, ProblemSetNotFound, ConfigError):
+        assert issubclass(error, NngradeError) and not issubclass(error, click.ClickException)
+
+
+def test_a_library_error_from_any_command_is_a_clean_message(tmp_path):
+    result = nngrade(tmp_path / "nowhere", "grade", "ps-demo", str(tmp_path), "--out", "x")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: $NNGRADE_ROOT is ")
+    assert "Traceback" not in result.output
+
