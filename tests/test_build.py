@@ -19,15 +19,11 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.build import (
-    _declares_hidden,
-    build_problem_set,
-    check_student_release,
-    read_master,
-    solution_lines,
-)
+from autograder.build import build_problem_set
 from autograder.cli import main
 from autograder.errors import BuildError, ConfigError, NngradeError, ProblemSetNotFound
+from autograder.leak_checks import check_student_release, declares_hidden, solution_lines
+from autograder.notebooks import read_master
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ps-demo" / "ps-demo.py"
@@ -142,7 +138,7 @@ def test_the_student_notebook_has_public_tests_only_and_no_solution(built):
     assert set(tests) == {"q1", "q2"}
     assert "def test_sigmoid_at_zero(sigmoid)" in tests["q1"]
     assert "def test_p_zero(p_zero)" in tests["q2"]
-    assert not any(_declares_hidden(source) for source in tests.values())
+    assert not any(declares_hidden(source) for source in tests.values())
 
     text = (root / STUDENT_NB).read_text(encoding="utf-8")
     for leak in (
@@ -256,9 +252,9 @@ def test_solution_lines_and_hidden_markers(tmp_path):
         "return 1.0 / (1.0 + np.exp(-z))",
         "p_zero = 0.5",
     }
-    assert _declares_hidden("@test_case(points=2, hidden=True)\ndef t(): pass")
-    assert _declares_hidden({"suites": [{"cases": [{"code": "", "hidden": True}]}]})
-    assert not _declares_hidden("@test_case(points=1, hidden=False)\ndef t(): pass")
+    assert declares_hidden("@test_case(points=2, hidden=True)\ndef t(): pass")
+    assert declares_hidden({"suites": [{"cases": [{"code": "", "hidden": True}]}]})
+    assert not declares_hidden("@test_case(points=1, hidden=False)\ndef t(): pass")
 
 
 # -------------------------------------------------------------------------- the command line
