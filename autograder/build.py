@@ -4,11 +4,12 @@ the autograder. This module orders the steps; each step lives in its own module.
 One build of problem set ``<ps>``:
 
 1. ``solutions/<ps>/<ps>.py`` (jupytext percent format) is read with stable cell ids
-   (:mod:`autograder.notebooks`) and written to a fresh temporary folder.
+   (:mod:`autograder.notebooks`) and written, with the problem set's checks module beside it,
+   to a fresh temporary folder.
 2. otter assign runs on it (:mod:`autograder.otter_assign`). It splits the master into a
-   student notebook (public tests only) and an autograder notebook and zip (all tests), and
-   runs the solution against every test; a master whose solution fails its own tests stops
-   the build.
+   student notebook (public tests only) and an autograder notebook and zip (all tests and the
+   checks module), and runs the solution against every test; a master whose solution fails its
+   own tests stops the build.
 3. The student notebook is made deterministic (:mod:`autograder.notebooks`), checked for leaks
    (:mod:`autograder.leak_checks`) and written, with any other file otter put beside it, to
    ``assignments/<ps>/``.
@@ -33,7 +34,7 @@ import nbformat
 from autograder.errors import BuildError
 from autograder.leak_checks import check_student_release
 from autograder.notebooks import normalise_student_notebook, read_master
-from autograder.otter_assign import run_otter_assign
+from autograder.otter_assign import prepare_assign_input, run_otter_assign
 from autograder.problem_sets import ProblemSet
 from autograder.release_files import compare_release, files_under, replace_dir
 
@@ -72,11 +73,12 @@ def build_problem_set(ps: ProblemSet, check: bool = False) -> BuildResult:
         master_ipynb = tmp / "master" / f"{ps.name}.ipynb"
         master_ipynb.parent.mkdir()
         nbformat.write(master_nb, master_ipynb)
+        assign_input = prepare_assign_input(ps, master_nb, tmp / "assign")
 
         otter_out = tmp / "otter"
         # A check only compares the student release, which does not depend on the solution
         # passing its tests, so it skips the test run (a kernel start and a grading pass).
-        run_otter_assign(ps, master_ipynb, otter_out, run_tests=not check)
+        run_otter_assign(ps, assign_input, otter_out, run_tests=not check)
 
         student = tmp / "student"
         stage_student_release(ps, otter_out / "student", student)

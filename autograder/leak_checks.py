@@ -1,9 +1,9 @@
-"""What a student release must never hold: a hidden test or a solution line.
+"""What a student release must never hold: a hidden test, a solution line, the checks module.
 
 :func:`check_student_release` compares the release otter assign wrote with the master and the
 autograder notebook, and refuses it (a :class:`BuildError` listing every leak) when anything
 instructor-only survived: a test marked hidden, the name of a hidden test function, a line of
-a solution, or a solution marker.
+a solution, a solution marker, or the problem set's checks module.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def check_student_release(
         for line in cell.source.splitlines():
             if _BEGIN_SOLUTION.match(line) or _SOLUTION_SUFFIX.search(line):
                 problems.append(f"solution marker left in the student notebook: {line.strip()!r}")
+
+    # 4. The checks module is the grader's: it goes in the autograder zip only.
+    for path in files(student):
+        if path.name == ps.checks_module.name:
+            rel = path.relative_to(student).as_posix()
+            problems.append(f"the checks module is in the student release: {rel}")
 
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)

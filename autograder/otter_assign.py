@@ -1,26 +1,80 @@
-"""Running otter assign on a problem set's master, quietly.
+"""Running otter assign on a problem set's master, quietly, with its checks module shipped.
 
 otter assign splits a master into a student notebook (public tests only) and an autograder
-notebook and zip (all tests), and runs the solution against every test. It prints progress and
-its kernel writes to the process's descriptors; all of it is kept out of the terminal and shown
-only in the error of a failed build.
+notebook and zip (all tests), and runs the solution against every test. When the problem set
+has a checks module (``solutions/<ps>/<ps_>_checks.py``), it is copied next to the notebook
+otter reads and added to the assignment config's ``autograder_files``, so otter puts it in the
+autograder folder and in the zip (``files/``), never in the student release. otter's own
+grading of the solution (and ``--engine otter`` later) then imports it from the zip inside the
+kernel, and the nngrade engine's test loader imports the same copy in the grader.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
+import shutil
 import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import nbformat
+import yaml
+
 from autograder.errors import BuildError
 from autograder.problem_sets import ProblemSet
 
-__all__ = ["run_otter_assign"]
+__all__ = ["prepare_assign_input", "run_otter_assign"]
+
+ASSIGNMENT_CONFIG = "# ASSIGNMENT CONFIG"
+
+
+def prepare_assign_input(ps: ProblemSet, master_nb: nbformat.NotebookNode, folder: Path) -> Path:
+    """Write what otter assign reads into ``folder``: the master notebook, plus the checks
+    module (when there is one) beside it and named in ``autograder_files``. Returns the
+    notebook's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = master_nb
+    if ps.checks_module.is_file():
+        shutil.copy2(ps.checks_module, folder / ps.checks_module.name)
+        nb = with_autograder_file(ps, master_nb, ps.checks_module.name)
+    notebook = folder / f"{ps.name}.ipynb"
+    nbformat.write(nb, notebook)
+    return notebook
+
+
+def with_autograder_file(
+    ps: ProblemSet, master_nb: nbformat.NotebookNode, filename: str
+) -> nbformat.NotebookNode:
+    """A copy of the master whose assignment config lists ``filename`` in ``autograder_files``.
+
+    Raises :class:`BuildError` when the master has no readable ``# ASSIGNMENT CONFIG`` cell.
+    """
+    nb = copy.deepcopy(master_nb)
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.lstrip().startswith(ASSIGNMENT_CONFIG):
+            try:
+                config = yaml.safe_load(cell.source) or {}
+            except yaml.YAMLError as exc:
+                raise BuildError(
+                    f"{ps.name}: the ASSIGNMENT CONFIG of {ps.relative(ps.master)} is not "
+                    f"valid YAML: {exc}"
+                ) from exc
+            files = list(config.get("autograder_files") or [])
+            if filename not in files:
+                files.append(filename)
+            config["autograder_files"] = files
+            cell.source = f"{ASSIGNMENT_CONFIG}\n" + yaml.safe_dump(config, sort_keys=False)
+            return nb
+    raise BuildError(
+        f"{ps.name}: {ps.relative(ps.master)} has no ASSIGNMENT CONFIG cell to ship "
+        f"{filename} with"
+    )
+
 
 def run_otter_assign(ps: ProblemSet, master_ipynb: Path, out: Path, run_tests: bool) -> None:
     """``otter.assign.main(master, result, no_pdfs=True, no_run_tests=...)``, quietly.

@@ -1,15 +1,16 @@
 """Where a problem set's files are: one folder ``solutions/<ps>/`` and what is built from it.
 
-A problem set's folder holds the master notebook ``<ps>.py`` (jupytext percent format,
-otter-assign format), ``mistakes.yaml``, ``alternatives.yaml`` and ``grading.yaml``.
-``nngrade build`` turns it into the student release in ``assignments/<ps>/`` and the
-instructor-only artifacts in ``dist/<ps>/``. :class:`ProblemSet` is the one place that knows
-every one of these paths.
+A problem set is self-contained in its folder: the master notebook ``<ps>.py`` (jupytext
+percent format, otter-assign format), its hidden tests' checks module ``<ps_>_checks.py``
+(optional), ``mistakes.yaml``, ``alternatives.yaml`` and ``grading.yaml``. ``nngrade build``
+turns it into the student release in ``assignments/<ps>/`` and the instructor-only artifacts
+in ``dist/<ps>/``. :class:`ProblemSet` is the one place that knows every one of these paths.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,23 @@ class ProblemSet:
         """The sandbox limits for grading it: ``grading.yaml`` (optional)."""
         return self.folder / "grading.yaml"
 
+    @property
+    def checks_module_name(self) -> str:
+        """The import name of the hidden tests' checks module, unique to the problem set.
+
+        ``ps1-perceptron`` gives ``ps1_perceptron_checks``: two problem sets never share a
+        name, so their modules cannot collide in ``sys.modules``.
+        """
+        return re.sub(r"\W|^(?=\d)", "_", self.name) + "_checks"
+
+    @property
+    def checks_module(self) -> Path:
+        """The checks module its hidden tests import (optional): ``<ps_>_checks.py``.
+
+        The build ships it inside the autograder zip; grading imports the zip's copy.
+        """
+        return self.folder / f"{self.checks_module_name}.py"
+
     # ------------------------------------------------------- assignments/<ps>/ (the release)
 
     @property
@@ -91,7 +109,7 @@ class ProblemSet:
 
     @property
     def autograder_zip(self) -> Path:
-        """Every test: ``dist/<ps>/autograder/<ps>-autograder.zip``."""
+        """Every test, and the checks module: ``dist/<ps>/autograder/<ps>-autograder.zip``."""
         return self.autograder_dir / f"{self.name}-autograder.zip"
 
     @property

@@ -8,9 +8,11 @@ tests that change files work on a copy of the built checkout.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -26,18 +28,21 @@ from autograder.leak_checks import check_student_release, declares_hidden, solut
 from autograder.notebooks import read_master
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 
-FIXTURE = Path(__file__).parent / "fixtures" / "ps-demo" / "ps-demo.py"
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "ps-demo"
+FIXTURE = FIXTURE_DIR / "ps-demo.py"
 NAME = "ps-demo"
+CHECKS = "ps_demo_checks.py"
 STUDENT_NB = f"assignments/{NAME}/{NAME}.ipynb"
 AUTOGRADER_ZIP = f"dist/{NAME}/autograder/{NAME}-autograder.zip"
 
 
 def make_checkout(root: Path, master_text: str | None = None) -> Path:
-    """A minimal course checkout: a pyproject stub and solutions/ps-demo/ps-demo.py."""
+    """A minimal course checkout: a pyproject stub and a copy of the problem set's folder,
+    solutions/ps-demo/ (its master, optionally replaced by ``master_text``, and its checks)."""
     folder = root / "solutions" / NAME
-    folder.mkdir(parents=True)
-    text = FIXTURE.read_text(encoding="utf-8") if master_text is None else master_text
-    (folder / f"{NAME}.py").write_text(text, encoding="utf-8")
+    shutil.copytree(FIXTURE_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if master_text is not None:
+        (folder / f"{NAME}.py").write_text(master_text, encoding="utf-8")
     (root / "pyproject.toml").write_text('[project]\nname = "course"\n', encoding="utf-8")
     return root
 
@@ -96,14 +101,18 @@ def test_build_writes_the_student_notebook_and_the_autograder_zip(built):
     # dist: otter's autograder folder under stable names, and the converted master.
     autograder = root / "dist" / NAME / "autograder"
     assert sorted(p.name for p in autograder.iterdir()) == sorted(
-        [f"{NAME}-autograder.zip", f"{NAME}.ipynb", "otter_config.json"]
+        [f"{NAME}-autograder.zip", f"{NAME}.ipynb", "otter_config.json", CHECKS]
     )
     assert (root / "dist" / NAME / "master" / f"{NAME}.ipynb").is_file()
     with zipfile.ZipFile(root / AUTOGRADER_ZIP) as zf:
         tests = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")}
+        shipped = zf.read(f"files/{CHECKS}")
     assert set(tests) == {"tests/q1.py", "tests/q2.py"}
     assert "def test_sigmoid_unseen_inputs" in tests["tests/q1.py"]
     assert "hidden=True" in tests["tests/q1.py"]
+    # The problem set's checks module travels in the zip, byte for byte, for the hidden tests.
+    assert "from ps_demo_checks import check_sigmoid" in tests["tests/q1.py"]
+    assert shipped == (FIXTURE_DIR / CHECKS).read_bytes()
     # No staging folder is left behind.
     assert not [p for p in (root / "assignments").iterdir() if p.name.startswith(".")]
     assert not [p for p in (root / "dist").iterdir() if p.name.startswith(".")]
@@ -143,6 +152,8 @@ def test_the_student_notebook_has_public_tests_only_and_no_solution(built):
     text = (root / STUDENT_NB).read_text(encoding="utf-8")
     for leak in (
         "test_sigmoid_unseen_inputs",
+        "ps_demo_checks",
+        "check_sigmoid",
         "reference_impl",
         "hidden=True",
         "np.exp(-z)",
@@ -235,6 +246,8 @@ def test_a_leaking_release_is_refused(built, tmp_path):
     fake_release.mkdir()
     shutil.copy(autograder / f"{NAME}.ipynb", fake_release)
 
+    shutil.copy(autograder / CHECKS, fake_release)
+
     with pytest.raises(BuildError) as error:
         check_student_release(ps, read_master(ps), fake_release, autograder)
     assert not isinstance(error.value, click.ClickException)  # library code knows no click
@@ -242,6 +255,7 @@ def test_a_leaking_release_is_refused(built, tmp_path):
     assert "test 'q1' in the student release is marked hidden" in message
     assert "hidden test 'test_sigmoid_unseen_inputs' appears" in message
     assert "return 1.0 / (1.0 + np.exp(-z))" in message
+    assert f"the checks module is in the student release: {CHECKS}" in message
 
 
 def test_solution_lines_and_hidden_markers(tmp_path):
@@ -294,6 +308,8 @@ def test_find_problem_sets(tmp_path, monkeypatch):
     assert ps.mistakes == folder / "mistakes.yaml"
     assert ps.alternatives == folder / "alternatives.yaml"
     assert ps.grading_config == folder / "grading.yaml"
+    assert ps.checks_module_name == "ps1_a_checks"
+    assert ps.checks_module == folder / "ps1_a_checks.py"
     dist = tmp_path / "dist" / "ps1-a"
     assert ps.autograder_dir == dist / "autograder"
     assert ps.autograder_zip == dist / "autograder" / "ps1-a-autograder.zip"
@@ -330,3 +346,66 @@ def test_a_library_error_from_any_command_is_a_clean_message(tmp_path):
     assert result.output.startswith("Error: $NNGRADE_ROOT is ")
     assert "Traceback" not in result.output
 
+
+# ------------------------------------------------------------- a self-contained problem set
+
+
+def test_a_problem_set_needs_nothing_outside_its_folder(tmp_path):
+    """A course made of solutions/ps-demo/ (a copy of the fixture folder) and an empty
+    pyproject builds, and its solution gets full marks from both engines. The hidden test's
+    checks module is imported from the autograder zip: no copy of it is importable anywhere
+    else, and nothing of the problem set lives in autograder/."""
+    from autograder.engine.grade import grade_submission
+    from autograder.engine.test_files import load_questions
+    from autograder.otter_grading import grade_with_otter
+    from autograder.sandbox import SandboxLimits
+
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_DIR, course / "solutions" / NAME,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (course / "pyproject.toml").write_text("")
+    assert sorted(snapshot(course)) == sorted(
+        ["pyproject.toml", f"solutions/{NAME}/{NAME}.py", f"solutions/{NAME}/{CHECKS}"]
+    )
+    [ps] = find_problem_sets(course)
+    assert build_problem_set(ps).autograder_zip == ps.autograder_zip
+
+    sys.modules.pop("ps_demo_checks", None)
+    assert importlib.util.find_spec("ps_demo_checks") is None
+    questions = load_questions(ps.autograder_zip)
+    assert sys.modules["ps_demo_checks"].__file__ == f"{ps.autograder_zip}/files/{CHECKS}"
+
+    limits = SandboxLimits(cell_timeout=10, total_timeout=60)
+    result = grade_submission("solution", ps.solution_notebook, questions, limits)
+    assert (result.score, result.max_score) == (4.0, 4.0), [
+        (t.name, t.message) for t in result.tests if not t.passed]
+    blank = grade_submission("blank", ps.student_notebook, questions, limits)
+    failed = {t.name: t.message for t in blank.tests if not t.passed}
+    assert "test_sigmoid_unseen_inputs" in failed  # the checks module ran, and failed the blank
+
+    otter = grade_with_otter(ps.solution_notebook, ps.autograder_zip)
+    assert (otter["total"], otter["possible"]) == (4.0, 4.0), otter
+
+
+def test_the_zips_copy_of_a_checks_module_is_the_one_graded_with(tmp_path):
+    """Loading a zip registers its own copy of each support module; the same copy again is
+    kept, a changed one replaces it, and the tests fingerprint follows the change."""
+    from autograder.engine.test_files import load_support_modules, tests_fingerprint
+
+    def zip_with(value: int) -> Path:
+        path = tmp_path / f"v{value}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("tests/q1.py", "points = 1\n")
+            zf.writestr("files/nngrade_probe_checks.py", f"VALUE = {value}\n")
+        return path
+
+    one, two = zip_with(1), zip_with(2)
+    try:
+        first = load_support_modules(one)["nngrade_probe_checks"]
+        assert first.VALUE == 1 and sys.modules["nngrade_probe_checks"] is first
+        assert load_support_modules(one)["nngrade_probe_checks"] is first
+        assert load_support_modules(two)["nngrade_probe_checks"].VALUE == 2
+        assert sys.modules["nngrade_probe_checks"].VALUE == 2
+        assert tests_fingerprint(one) != tests_fingerprint(two)
+    finally:
+        sys.modules.pop("nngrade_probe_checks", None)
