@@ -2,7 +2,7 @@
 
 otter assign splits a master into a student notebook (public tests only) and an autograder
 notebook and zip (all tests), and runs the solution against every test. When the problem set
-has a checks module (``solutions/<ps>/<ps_>_checks.py``), it is copied next to the notebook
+has a checks module (``ProblemSet.checks_module``), it is copied next to the notebook
 otter reads and added to the assignment config's ``autograder_files``, so otter puts it in the
 autograder folder and in the zip (``files/``), never in the student release. otter's own
 grading of the solution (and ``--engine otter`` later) then imports it from the zip inside the

@@ -1,10 +1,11 @@
 """Where a problem set's files are: one folder ``solutions/<ps>/`` and what is built from it.
 
 A problem set is self-contained in its folder: the master notebook ``<ps>.py`` (jupytext
-percent format, otter-assign format), its hidden tests' checks module ``<ps_>_checks.py``
-(optional), ``mistakes.yaml``, ``alternatives.yaml`` and ``grading.yaml``. ``nngrade build``
-turns it into the student release in ``assignments/<ps>/`` and the instructor-only artifacts
-in ``dist/<ps>/``. :class:`ProblemSet` is the one place that knows every one of these paths.
+percent format, otter-assign format), its hidden tests' checks module (optional;
+``ps1_perceptron_checks.py`` for ``ps1-perceptron``), ``mistakes.yaml``,
+``alternatives.yaml`` and ``grading.yaml``. ``nngrade build`` turns it into the student
+release in ``assignments/<ps>/`` and the instructor-only artifacts in ``dist/<ps>/``.
+:class:`ProblemSet` is the one place that knows every one of these paths.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class ProblemSet:
 
     @property
     def checks_module(self) -> Path:
-        """The checks module its hidden tests import (optional): ``<ps_>_checks.py``.
+        """The checks module its hidden tests import (optional): ``<checks_module_name>.py``.
 
         The build ships it inside the autograder zip; grading imports the zip's copy.
         """
