@@ -407,5 +407,11 @@ def test_the_zips_copy_of_a_checks_module_is_the_one_graded_with(tmp_path):
         assert load_support_modules(two)["nngrade_probe_checks"].VALUE == 2
         assert sys.modules["nngrade_probe_checks"].VALUE == 2
         assert tests_fingerprint(one) != tests_fingerprint(two)
+        shadow = tmp_path / "shadow.zip"
+        with zipfile.ZipFile(shadow, "w") as zf:
+            zf.writestr("files/json.py", "VALUE = 3\n")
+        with pytest.raises(ImportError, match="would replace the module 'json'"):
+            load_support_modules(shadow)
+        assert sys.modules["json"] is json
     finally:
         sys.modules.pop("nngrade_probe_checks", None)

@@ -89,13 +89,19 @@ def load_support_modules(autograder_zip: Path) -> dict[str, types.ModuleType]:
     """Import the zip's support modules (``files/*.py``) into ``sys.modules`` and return them.
 
     A module already registered from the same source is kept (its caches with it); one from
-    a different source is replaced.
+    a different source is replaced. Raises ``ImportError`` rather than replace a module that
+    did not come from an autograder zip (a support module named like an installed one).
     """
     modules = {}
     for name, source in sorted(_support_sources(autograder_zip).items()):
         digest = hashlib.sha256(source.encode()).hexdigest()
         module = sys.modules.get(name)
-        if module is None or getattr(module, "__nngrade_source_sha256__", None) != digest:
+        if module is not None and not hasattr(module, "__nngrade_source_sha256__"):
+            raise ImportError(
+                f"{autograder_zip}: files/{name}.py would replace the module {name!r} "
+                f"already imported from {getattr(module, '__file__', None) or 'built-ins'}"
+            )
+        if module is None or module.__nngrade_source_sha256__ != digest:
             module = types.ModuleType(name)
             module.__file__ = f"{autograder_zip}/files/{name}.py"
             module.__nngrade_source_sha256__ = digest
