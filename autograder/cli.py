@@ -1,16 +1,33 @@
-"""The ``nngrade`` command line. Every command has ``--help``."""
+"""The ``nngrade`` command line. Every command has ``--help``.
+
+Library code raises :class:`autograder.errors.NngradeError` for problems the user can fix;
+:class:`NngradeGroup` turns those into ``Error: <message>`` and exit code 1 for every command,
+in one place, so no library module depends on click.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from autograder.engine.registry import DEFAULT_ENGINE, ENGINES, describe_engines
+from autograder.errors import NngradeError
 from gradebook.cli import gradebook
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class NngradeGroup(click.Group):
+    """A click group that reports library errors as click errors (message, exit code 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NngradeError as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=NngradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nngrade")
 def main() -> None:
     """nngrade: problem sets, reference solutions and autograding for a neural-networks course."""
@@ -65,7 +82,7 @@ def sample_class(problem_sets: tuple[str, ...], out: Path, seed: int) -> None:
 
     sets = find_problem_sets(repo_root(), problem_sets)
     for ps in sets:
-        if not (ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip").is_file():
+        if not ps.is_built:
             build_problem_set(ps)
     for name, samples in write_sample_class(sets, out, seed=seed).items():
         click.echo(f"{name}: {len(samples)} submissions in {out / name / 'submissions'}")
@@ -110,7 +127,8 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
 
     from tqdm import tqdm
 
-    from autograder.build import BuildError, build_problem_set
+    from autograder.build import build_problem_set
+    from autograder.errors import BuildError
     from autograder.problem_sets import find_problem_sets, repo_root
 
     root = repo_root()
@@ -131,7 +149,7 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
             result = build_problem_set(ps, check=check)
         except BuildError as exc:
             failed = True
-            tqdm.write(f"Error: {exc.format_message()}", file=sys.stderr)
+            tqdm.write(f"Error: {exc}", file=sys.stderr)
             continue
         if check and result.stale:
             failed = True
@@ -210,8 +228,7 @@ def grade(
     from nnkit.mnist import data_dir
 
     (ps,) = find_problem_sets(repo_root(), [problem_set])
-    zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
-    if not zip_path.is_file():
+    if not ps.is_built:
         click.echo(f"{ps.name}: no autograder yet; building it first")
         build_problem_set(ps)
     limits = grading_limits(ps, cell_timeout=timeout)
@@ -219,7 +236,7 @@ def grade(
     readonly = (data,) if data.is_dir() else ()
     report = grade_batch(
         ps.name,
-        zip_path,
+        ps.autograder_zip,
         submissions,
         out,
         workers=workers,

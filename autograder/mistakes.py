@@ -18,6 +18,9 @@ class generator uses the same list to make partially correct submissions.
 written differently from the solution (loops instead of vectorised code, float32, lists). Each
 must get full marks, and the sample class uses them as its "correct, written differently"
 students.
+
+A malformed file, or an edit whose text is missing or ambiguous, raises :class:`MistakeError`
+(a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from autograder.errors import MistakeError
 from autograder.problem_sets import ProblemSet
 
-__all__ = ["Edit", "Mistake", "load_mistakes", "load_alternatives", "apply_mistake"]
+__all__ = ["Edit", "Mistake", "MistakeError", "load_mistakes", "load_alternatives", "apply_mistake"]
 
 
 @dataclass(frozen=True)
@@ -54,26 +58,18 @@ class Mistake:
         return float(sum(self.loses.values()))
 
 
-def mistakes_file(ps: ProblemSet) -> Path:
-    return ps.master.parent / "mistakes.yaml"
-
-
-def alternatives_file(ps: ProblemSet) -> Path:
-    return ps.master.parent / "alternatives.yaml"
-
-
 def load_mistakes(ps: ProblemSet) -> list[Mistake]:
     """The problem set's declared mistakes (an empty list when it declares none)."""
-    return _load_edit_list(mistakes_file(ps))
+    return _load_edit_list(ps.mistakes)
 
 
 def load_alternatives(ps: ProblemSet) -> list[Mistake]:
     """Correct answers written differently; each must lose nothing (``loses`` is refused)."""
-    alternatives = _load_edit_list(alternatives_file(ps))
+    alternatives = _load_edit_list(ps.alternatives)
     for alternative in alternatives:
         if alternative.loses:
-            raise ValueError(
-                f"{alternatives_file(ps)}: {alternative.name!r} is a correct alternative, "
+            raise MistakeError(
+                f"{ps.alternatives}: {alternative.name!r} is a correct alternative, "
                 "so it cannot declare points lost (put it in mistakes.yaml)"
             )
     return alternatives
@@ -95,10 +91,10 @@ def _load_edit_list(path: Path) -> list[Mistake]:
                 )
             )
         except (KeyError, TypeError) as error:
-            raise ValueError(f"{path}: malformed mistake {entry!r} ({error})") from None
+            raise MistakeError(f"{path}: malformed mistake {entry!r} ({error})") from None
     names = [m.name for m in mistakes]
     if len(set(names)) != len(names):
-        raise ValueError(f"{path}: mistake names must be unique, got {names}")
+        raise MistakeError(f"{path}: mistake names must be unique, got {names}")
     return mistakes
 
 
@@ -113,7 +109,7 @@ def apply_mistake(notebook: nbformat.NotebookNode, mistake: Mistake) -> nbformat
         hits = [c for c in nb.cells if c.cell_type == "code" and edit.find in c.source]
         count = sum(c.source.count(edit.find) for c in hits)
         if count != 1:
-            raise ValueError(
+            raise MistakeError(
                 f"mistake {mistake.name!r}: the text to replace occurs {count} times, not once: "
                 f"{edit.find!r}"
             )

@@ -23,7 +23,7 @@ import yaml
 from autograder.atomic import atomic_write
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
-from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits, repo_root
+from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 from autograder.sample_class import write_sample_class
 from gradebook import Gradebook, Policy
 from gradebook.exports import write_export
@@ -62,10 +62,6 @@ class PipelineResult:
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-def _zip(ps: ProblemSet) -> Path:
-    return ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
 
 
 def run_pipeline(
@@ -109,7 +105,7 @@ def run_pipeline(
     for ps in sets:
         report = grade_batch(
             ps.name,
-            _zip(ps),
+            ps.autograder_zip,
             out / ps.name / "submissions",
             out / ps.name / "results",
             workers=workers,

@@ -1,33 +1,90 @@
-"""Where the problem sets live: ``solutions/<ps>/<ps>.py`` and the folders generated from them.
+"""Where a problem set's files are: one folder ``solutions/<ps>/`` and what is built from it.
 
-A problem set is a single master notebook, kept as a jupytext percent-format Python file in
-otter-assign format. ``nngrade build`` turns it into the student release in
-``assignments/<ps>/`` and the instructor-only artifacts in ``dist/<ps>/``.
+A problem set is self-contained in its folder: the master notebook ``<ps>.py`` (jupytext
+percent format, otter-assign format), its hidden tests' checks module (optional;
+``ps1_perceptron_checks.py`` for ``ps1-perceptron``), ``mistakes.yaml``,
+``alternatives.yaml`` and ``grading.yaml``. ``nngrade build`` turns it into the student
+release in ``assignments/<ps>/`` and the instructor-only artifacts in ``dist/<ps>/``.
+:class:`ProblemSet` is the one place that knows every one of these paths.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import click
+from autograder.errors import ConfigError, ProblemSetNotFound
+
+if TYPE_CHECKING:
+    from autograder.sandbox import SandboxLimits
+
+__all__ = [
+    "ROOT_ENV_VAR",
+    "ProblemSet",
+    "ProblemSetNotFound",
+    "find_problem_sets",
+    "grading_limits",
+    "repo_root",
+]
 
 ROOT_ENV_VAR = "NNGRADE_ROOT"
 
 
-class ProblemSetNotFound(click.ClickException):
-    """A problem set was asked for by name and there is no ``solutions/<name>/<name>.py``."""
-
-
 @dataclass(frozen=True)
 class ProblemSet:
-    """One problem set: its name, its master file and the checkout it belongs to."""
+    """One problem set: its name, its master file and the checkout it belongs to.
+
+    Every path of the problem set is a property, so nothing else builds one by hand.
+    """
 
     name: str
     master: Path
     root: Path
+
+    # ------------------------------------------------------------ solutions/<ps>/ (the sources)
+
+    @property
+    def folder(self) -> Path:
+        """The problem set's own folder, ``solutions/<ps>/``: everything it is made from."""
+        return self.master.parent
+
+    @property
+    def mistakes(self) -> Path:
+        """Realistic wrong submissions and the points each loses: ``mistakes.yaml``."""
+        return self.folder / "mistakes.yaml"
+
+    @property
+    def alternatives(self) -> Path:
+        """Correct answers written differently, each worth full marks: ``alternatives.yaml``."""
+        return self.folder / "alternatives.yaml"
+
+    @property
+    def grading_config(self) -> Path:
+        """The sandbox limits for grading it: ``grading.yaml`` (optional)."""
+        return self.folder / "grading.yaml"
+
+    @property
+    def checks_module_name(self) -> str:
+        """The import name of the hidden tests' checks module, unique to the problem set.
+
+        ``ps1-perceptron`` gives ``ps1_perceptron_checks``: two problem sets never share a
+        name, so their modules cannot collide in ``sys.modules``.
+        """
+        return re.sub(r"\W|^(?=\d)", "_", self.name) + "_checks"
+
+    @property
+    def checks_module(self) -> Path:
+        """The checks module its hidden tests import (optional): ``<checks_module_name>.py``.
+
+        The build ships it inside the autograder zip; grading imports the zip's copy.
+        """
+        return self.folder / f"{self.checks_module_name}.py"
+
+    # ------------------------------------------------------- assignments/<ps>/ (the release)
 
     @property
     def assignment_dir(self) -> Path:
@@ -35,31 +92,67 @@ class ProblemSet:
         return self.root / "assignments" / self.name
 
     @property
+    def student_notebook(self) -> Path:
+        """The notebook students receive: ``assignments/<ps>/<ps>.ipynb``."""
+        return self.assignment_dir / f"{self.name}.ipynb"
+
+    # --------------------------------------------------------- dist/<ps>/ (git-ignored)
+
+    @property
     def dist_dir(self) -> Path:
         """Artifacts that contain hidden tests or solutions, git-ignored: ``dist/<ps>/``."""
         return self.root / "dist" / self.name
 
     @property
-    def student_notebook(self) -> Path:
-        """The notebook students receive: ``assignments/<ps>/<ps>.ipynb``."""
-        return self.assignment_dir / f"{self.name}.ipynb"
+    def autograder_dir(self) -> Path:
+        """otter's autograder folder: ``dist/<ps>/autograder/``."""
+        return self.dist_dir / "autograder"
+
+    @property
+    def autograder_zip(self) -> Path:
+        """Every test, and the checks module: ``dist/<ps>/autograder/<ps>-autograder.zip``."""
+        return self.autograder_dir / f"{self.name}-autograder.zip"
+
+    @property
+    def solution_notebook(self) -> Path:
+        """The solution with all tests, as a student would submit it:
+        ``dist/<ps>/autograder/<ps>.ipynb``."""
+        return self.autograder_dir / f"{self.name}.ipynb"
+
+    @property
+    def master_notebook(self) -> Path:
+        """The master converted to a notebook: ``dist/<ps>/master/<ps>.ipynb``."""
+        return self.dist_dir / "master" / f"{self.name}.ipynb"
+
+    @property
+    def is_built(self) -> bool:
+        """Whether ``nngrade build`` has written the autograder zip."""
+        return self.autograder_zip.is_file()
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the checkout's root, for messages (as given if outside it)."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
 
 
 def repo_root() -> Path:
     """The checkout's root: the folder holding ``pyproject.toml`` and ``solutions/``.
 
     ``$NNGRADE_ROOT`` overrides it. Otherwise it is found from this file's location, which works
-    for a source checkout and for the editable install that ``make setup`` makes.
+    for a source checkout and for the editable install that ``make setup`` makes. Raises
+    :class:`ConfigError` when neither gives a checkout.
     """
     override = os.environ.get(ROOT_ENV_VAR)
     if override:
         root = Path(override).expanduser().resolve()
         if not root.is_dir():
-            raise click.ClickException(f"${ROOT_ENV_VAR} is {override!r}, which is not a folder")
+            raise ConfigError(f"${ROOT_ENV_VAR} is {override!r}, which is not a folder")
         return root
     root = Path(__file__).resolve().parent.parent
     if not (root / "pyproject.toml").is_file():
-        raise click.ClickException(
+        raise ConfigError(
             f"cannot find the course checkout from {Path(__file__).resolve()}; "
             f"run from an editable install or set ${ROOT_ENV_VAR} to the checkout's root"
         )
@@ -104,20 +197,23 @@ def find_problem_sets(root: Path, names: Sequence[str] = ()) -> list[ProblemSet]
     return [available[n] for n in sorted(wanted)]
 
 
-def grading_limits(ps: ProblemSet, cell_timeout: float | None = None):
+def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> SandboxLimits:
     """The sandbox limits for grading ``ps``: ``solutions/<ps>/grading.yaml`` if it exists,
-    else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file."""
+    else the defaults; ``cell_timeout`` (the CLI's ``--timeout``) overrides the file.
+
+    Raises :class:`ConfigError` for a setting the sandbox does not know.
+    """
     import yaml
 
     from autograder.engine.sandbox import SandboxLimits
 
-    path = ps.master.parent / "grading.yaml"
+    path = ps.grading_config
     settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
     settings = dict(settings or {})
     allowed = set(SandboxLimits.__dataclass_fields__)
     unknown = sorted(set(settings) - allowed)
     if unknown:
-        raise click.ClickException(f"{path}: unknown setting(s) {unknown}; use {sorted(allowed)}")
+        raise ConfigError(f"{path}: unknown setting(s) {unknown}; use {sorted(allowed)}")
     if cell_timeout is not None:
         settings["cell_timeout"] = cell_timeout
     return SandboxLimits(**settings)

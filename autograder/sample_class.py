@@ -293,10 +293,9 @@ def write_sample_class(
     write_course_files(out, students, [ps.name for ps in sets])
     classes = {}
     for index, ps in enumerate(sets):
-        built = ps.dist_dir / "autograder"
-        total = sum(q.points for q in load_questions(built / f"{ps.name}-autograder.zip"))
+        total = sum(q.points for q in load_questions(ps.autograder_zip))
         classes[ps.name] = make_sample_class(
-            ps, index, out / ps.name, built / f"{ps.name}.ipynb", students, total, seed=seed
+            ps, index, out / ps.name, ps.solution_notebook, students, total, seed=seed
         )
     return classes
 

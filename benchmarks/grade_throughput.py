@@ -34,7 +34,7 @@ SUBMISSIONS = 24
 
 
 def make_batch(ps, folder: Path) -> list[str]:
-    solution = ps.dist_dir / "autograder" / f"{ps.name}.ipynb"
+    solution = ps.solution_notebook
     variants = [nbformat.read(solution, as_version=4), nbformat.read(ps.student_notebook, 4)]
     variants += [apply_mistake(variants[0], m) for m in load_mistakes(ps)]
     kinds = ["correct", "blank"] + [m.name for m in load_mistakes(ps)]
@@ -48,8 +48,8 @@ def make_batch(ps, folder: Path) -> list[str]:
 
 def main() -> None:
     (ps,) = find_problem_sets(repo_root(), ["ps1-perceptron"])
-    zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
-    if not zip_path.is_file():
+    zip_path = ps.autograder_zip
+    if not ps.is_built:
         build_problem_set(ps)
     data = data_dir()
     with tempfile.TemporaryDirectory() as tmp:

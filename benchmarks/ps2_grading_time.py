@@ -56,10 +56,10 @@ def timed_steps(notebook: Path, questions, limits) -> dict:
 
 def main() -> None:
     (ps,) = find_problem_sets(repo_root(), ["ps2-backprop"])
-    zip_path = ps.dist_dir / "autograder" / f"{ps.name}-autograder.zip"
-    if not zip_path.is_file():
+    zip_path = ps.autograder_zip
+    if not ps.is_built:
         build_problem_set(ps)
-    solution = ps.dist_dir / "autograder" / f"{ps.name}.ipynb"
+    solution = ps.solution_notebook
     questions, limits = load_questions(zip_path), grading_limits(ps)
 
     t = time.perf_counter()

@@ -80,9 +80,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     (ps,) = find_problem_sets(repo_root(), [PS])
-    autograder = ps.dist_dir / "autograder"
-    notebook = autograder / f"{PS}.ipynb"
-    questions = load_questions(autograder / f"{PS}-autograder.zip")
+    notebook = ps.solution_notebook
+    questions = load_questions(ps.autograder_zip)
     limits = grading_limits(ps)
     with tempfile.TemporaryDirectory() as folder:
         files_from = None

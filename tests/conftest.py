@@ -30,7 +30,7 @@ def _build(tmp_path_factory, name: str):
 
 def _solution(built) -> Path:
     ps, _ = built
-    return ps.dist_dir / "autograder" / f"{ps.name}.ipynb"
+    return ps.solution_notebook
 
 
 @pytest.fixture(scope="session")

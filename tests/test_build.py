@@ -8,39 +8,41 @@ tests that change files work on a copy of the built checkout.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
+import click
 import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograder.build import (
-    BuildError,
-    _declares_hidden,
-    build_problem_set,
-    check_student_release,
-    read_master,
-    solution_lines,
-)
+from autograder.build import build_problem_set
 from autograder.cli import main
-from autograder.problem_sets import ProblemSetNotFound, find_problem_sets, repo_root
+from autograder.errors import BuildError, ConfigError, NngradeError, ProblemSetNotFound
+from autograder.leak_checks import check_student_release, declares_hidden, solution_lines
+from autograder.notebooks import read_master
+from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 
-FIXTURE = Path(__file__).parent / "fixtures" / "ps-demo" / "ps-demo.py"
+FIXTURE_DIR = Path(__file__).parent / "fixtures" / "ps-demo"
+FIXTURE = FIXTURE_DIR / "ps-demo.py"
 NAME = "ps-demo"
+CHECKS = "ps_demo_checks.py"
 STUDENT_NB = f"assignments/{NAME}/{NAME}.ipynb"
 AUTOGRADER_ZIP = f"dist/{NAME}/autograder/{NAME}-autograder.zip"
 
 
 def make_checkout(root: Path, master_text: str | None = None) -> Path:
-    """A minimal course checkout: a pyproject stub and solutions/ps-demo/ps-demo.py."""
+    """A minimal course checkout: a pyproject stub and a copy of the problem set's folder,
+    solutions/ps-demo/ (its master, optionally replaced by ``master_text``, and its checks)."""
     folder = root / "solutions" / NAME
-    folder.mkdir(parents=True)
-    text = FIXTURE.read_text(encoding="utf-8") if master_text is None else master_text
-    (folder / f"{NAME}.py").write_text(text, encoding="utf-8")
+    shutil.copytree(FIXTURE_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    if master_text is not None:
+        (folder / f"{NAME}.py").write_text(master_text, encoding="utf-8")
     (root / "pyproject.toml").write_text('[project]\nname = "course"\n', encoding="utf-8")
     return root
 
@@ -99,14 +101,18 @@ def test_build_writes_the_student_notebook_and_the_autograder_zip(built):
     # dist: otter's autograder folder under stable names, and the converted master.
     autograder = root / "dist" / NAME / "autograder"
     assert sorted(p.name for p in autograder.iterdir()) == sorted(
-        [f"{NAME}-autograder.zip", f"{NAME}.ipynb", "otter_config.json"]
+        [f"{NAME}-autograder.zip", f"{NAME}.ipynb", "otter_config.json", CHECKS]
     )
     assert (root / "dist" / NAME / "master" / f"{NAME}.ipynb").is_file()
     with zipfile.ZipFile(root / AUTOGRADER_ZIP) as zf:
         tests = {n: zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")}
+        shipped = zf.read(f"files/{CHECKS}")
     assert set(tests) == {"tests/q1.py", "tests/q2.py"}
     assert "def test_sigmoid_unseen_inputs" in tests["tests/q1.py"]
     assert "hidden=True" in tests["tests/q1.py"]
+    # The problem set's checks module travels in the zip, byte for byte, for the hidden tests.
+    assert "from ps_demo_checks import check_sigmoid" in tests["tests/q1.py"]
+    assert shipped == (FIXTURE_DIR / CHECKS).read_bytes()
     # No staging folder is left behind.
     assert not [p for p in (root / "assignments").iterdir() if p.name.startswith(".")]
     assert not [p for p in (root / "dist").iterdir() if p.name.startswith(".")]
@@ -141,11 +147,13 @@ def test_the_student_notebook_has_public_tests_only_and_no_solution(built):
     assert set(tests) == {"q1", "q2"}
     assert "def test_sigmoid_at_zero(sigmoid)" in tests["q1"]
     assert "def test_p_zero(p_zero)" in tests["q2"]
-    assert not any(_declares_hidden(source) for source in tests.values())
+    assert not any(declares_hidden(source) for source in tests.values())
 
     text = (root / STUDENT_NB).read_text(encoding="utf-8")
     for leak in (
         "test_sigmoid_unseen_inputs",
+        "ps_demo_checks",
+        "check_sigmoid",
         "reference_impl",
         "hidden=True",
         "np.exp(-z)",
@@ -238,12 +246,16 @@ def test_a_leaking_release_is_refused(built, tmp_path):
     fake_release.mkdir()
     shutil.copy(autograder / f"{NAME}.ipynb", fake_release)
 
+    shutil.copy(autograder / CHECKS, fake_release)
+
     with pytest.raises(BuildError) as error:
         check_student_release(ps, read_master(ps), fake_release, autograder)
-    message = error.value.format_message()
+    assert not isinstance(error.value, click.ClickException)  # library code knows no click
+    message = str(error.value)
     assert "test 'q1' in the student release is marked hidden" in message
     assert "hidden test 'test_sigmoid_unseen_inputs' appears" in message
     assert "return 1.0 / (1.0 + np.exp(-z))" in message
+    assert f"the checks module is in the student release: {CHECKS}" in message
 
 
 def test_solution_lines_and_hidden_markers(tmp_path):
@@ -254,9 +266,9 @@ def test_solution_lines_and_hidden_markers(tmp_path):
         "return 1.0 / (1.0 + np.exp(-z))",
         "p_zero = 0.5",
     }
-    assert _declares_hidden("@test_case(points=2, hidden=True)\ndef t(): pass")
-    assert _declares_hidden({"suites": [{"cases": [{"code": "", "hidden": True}]}]})
-    assert not _declares_hidden("@test_case(points=1, hidden=False)\ndef t(): pass")
+    assert declares_hidden("@test_case(points=2, hidden=True)\ndef t(): pass")
+    assert declares_hidden({"suites": [{"cases": [{"code": "", "hidden": True}]}]})
+    assert not declares_hidden("@test_case(points=1, hidden=False)\ndef t(): pass")
 
 
 # -------------------------------------------------------------------------- the command line
@@ -270,10 +282,13 @@ def test_build_help():
 
 
 def test_an_unknown_problem_set_is_refused_with_the_list_of_available_ones(built):
+    """The library raises ProblemSetNotFound; the command line shows its message alone."""
     result = nngrade(built[0], "build", "nonexistent")
-    assert result.exit_code != 0
-    assert "unknown problem set: nonexistent" in result.output
-    assert f"Available: {NAME}" in result.output
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: unknown problem set: nonexistent. Available: {NAME}\n"
+    )
+    assert isinstance(result.exception, SystemExit)  # click's clean exit, no traceback
 
 
 def test_find_problem_sets(tmp_path, monkeypatch):
@@ -288,6 +303,20 @@ def test_find_problem_sets(tmp_path, monkeypatch):
     assert ps.assignment_dir == tmp_path / "assignments" / "ps1-a"
     assert ps.dist_dir == tmp_path / "dist" / "ps1-a"
     assert ps.student_notebook == tmp_path / "assignments" / "ps1-a" / "ps1-a.ipynb"
+    folder = tmp_path / "solutions" / "ps1-a"
+    assert ps.folder == folder
+    assert ps.mistakes == folder / "mistakes.yaml"
+    assert ps.alternatives == folder / "alternatives.yaml"
+    assert ps.grading_config == folder / "grading.yaml"
+    assert ps.checks_module_name == "ps1_a_checks"
+    assert ps.checks_module == folder / "ps1_a_checks.py"
+    dist = tmp_path / "dist" / "ps1-a"
+    assert ps.autograder_dir == dist / "autograder"
+    assert ps.autograder_zip == dist / "autograder" / "ps1-a-autograder.zip"
+    assert ps.solution_notebook == dist / "autograder" / "ps1-a.ipynb"
+    assert ps.master_notebook == dist / "master" / "ps1-a.ipynb"
+    assert not ps.is_built
+    assert ps.relative(ps.master) == "solutions/ps1-a/ps1-a.py"
     assert find_problem_sets(tmp_path, ["solutions/ps2-b/", "ps2-b.py"]) == [found[1]]
     with pytest.raises(ProblemSetNotFound, match="Available: ps1-a, ps2-b"):
         find_problem_sets(tmp_path, ["ps1-a", "notes"])
@@ -297,3 +326,92 @@ def test_find_problem_sets(tmp_path, monkeypatch):
     monkeypatch.delenv("NNGRADE_ROOT")
     assert (repo_root() / "pyproject.toml").is_file()
     assert repo_root() == Path(__file__).resolve().parents[1]
+
+
+def test_library_errors_are_plain_exceptions_with_their_messages(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNGRADE_ROOT", str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match=r"\$NNGRADE_ROOT is '.*nowhere', which is not a folder"):
+        repo_root()
+    [ps] = find_problem_sets(make_checkout(tmp_path))
+    ps.grading_config.write_text("cell_timeout: 5\nspeed: fast\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"grading.yaml: unknown setting\(s\) \['speed'\]"):
+        grading_limits(ps)
+    for error in (BuildError, ProblemSetNotFound, ConfigError):
+        assert issubclass(error, NngradeError) and not issubclass(error, click.ClickException)
+
+
+def test_a_library_error_from_any_command_is_a_clean_message(tmp_path):
+    result = nngrade(tmp_path / "nowhere", "grade", "ps-demo", str(tmp_path), "--out", "x")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: $NNGRADE_ROOT is ")
+    assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------- a self-contained problem set
+
+
+def test_a_problem_set_needs_nothing_outside_its_folder(tmp_path):
+    """A course made of solutions/ps-demo/ (a copy of the fixture folder) and an empty
+    pyproject builds, and its solution gets full marks from both engines. The hidden test's
+    checks module is imported from the autograder zip: no copy of it is importable anywhere
+    else, and nothing of the problem set lives in autograder/."""
+    from autograder.engine.grade import grade_submission
+    from autograder.engine.test_files import load_questions
+    from autograder.otter_grading import grade_with_otter
+    from autograder.sandbox import SandboxLimits
+
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_DIR, course / "solutions" / NAME,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (course / "pyproject.toml").write_text("")
+    assert sorted(snapshot(course)) == sorted(
+        ["pyproject.toml", f"solutions/{NAME}/{NAME}.py", f"solutions/{NAME}/{CHECKS}"]
+    )
+    [ps] = find_problem_sets(course)
+    assert build_problem_set(ps).autograder_zip == ps.autograder_zip
+
+    sys.modules.pop("ps_demo_checks", None)
+    assert importlib.util.find_spec("ps_demo_checks") is None
+    questions = load_questions(ps.autograder_zip)
+    assert sys.modules["ps_demo_checks"].__file__ == f"{ps.autograder_zip}/files/{CHECKS}"
+
+    limits = SandboxLimits(cell_timeout=10, total_timeout=60)
+    result = grade_submission("solution", ps.solution_notebook, questions, limits)
+    assert (result.score, result.max_score) == (4.0, 4.0), [
+        (t.name, t.message) for t in result.tests if not t.passed]
+    blank = grade_submission("blank", ps.student_notebook, questions, limits)
+    failed = {t.name: t.message for t in blank.tests if not t.passed}
+    assert "test_sigmoid_unseen_inputs" in failed  # the checks module ran, and failed the blank
+
+    otter = grade_with_otter(ps.solution_notebook, ps.autograder_zip)
+    assert (otter["total"], otter["possible"]) == (4.0, 4.0), otter
+
+
+def test_the_zips_copy_of_a_checks_module_is_the_one_graded_with(tmp_path):
+    """Loading a zip registers its own copy of each support module; the same copy again is
+    kept, a changed one replaces it, and the tests fingerprint follows the change."""
+    from autograder.engine.test_files import load_support_modules, tests_fingerprint
+
+    def zip_with(value: int) -> Path:
+        path = tmp_path / f"v{value}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("tests/q1.py", "points = 1\n")
+            zf.writestr("files/nngrade_probe_checks.py", f"VALUE = {value}\n")
+        return path
+
+    one, two = zip_with(1), zip_with(2)
+    try:
+        first = load_support_modules(one)["nngrade_probe_checks"]
+        assert first.VALUE == 1 and sys.modules["nngrade_probe_checks"] is first
+        assert load_support_modules(one)["nngrade_probe_checks"] is first
+        assert load_support_modules(two)["nngrade_probe_checks"].VALUE == 2
+        assert sys.modules["nngrade_probe_checks"].VALUE == 2
+        assert tests_fingerprint(one) != tests_fingerprint(two)
+        shadow = tmp_path / "shadow.zip"
+        with zipfile.ZipFile(shadow, "w") as zf:
+            zf.writestr("files/json.py", "VALUE = 3\n")
+        with pytest.raises(ImportError, match="would replace the module 'json'"):
+            load_support_modules(shadow)
+        assert sys.modules["json"] is json
+    finally:
+        sys.modules.pop("nngrade_probe_checks", None)

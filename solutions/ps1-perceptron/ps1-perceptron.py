@@ -227,7 +227,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q1b_row_1(or_table):
-    from autograder.perceptron_checks import check_table_row
+    from ps1_perceptron_checks import check_table_row
 
     check_table_row(or_table, row=0, x=(0, 0), w=(1, -1), b=-0.5)
 
@@ -237,7 +237,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q1b_row_2(or_table):
-    from autograder.perceptron_checks import check_table_row
+    from ps1_perceptron_checks import check_table_row
 
     check_table_row(or_table, row=1, x=(0, 1), w=(1, -1), b=-0.5)
 
@@ -247,7 +247,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q1b_row_3(or_table):
-    from autograder.perceptron_checks import check_table_row
+    from ps1_perceptron_checks import check_table_row
 
     check_table_row(or_table, row=2, x=(1, 0), w=(1, -1), b=-0.5)
 
@@ -257,7 +257,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q1b_row_4(or_table):
-    from autograder.perceptron_checks import check_table_row
+    from ps1_perceptron_checks import check_table_row
 
     check_table_row(or_table, row=3, x=(1, 1), w=(1, -1), b=-0.5)
 
@@ -268,8 +268,7 @@ hidden: true
 """ # END TEST CONFIG
 def test_q1b_fresh_data(complete_table):
     import numpy as np
-
-    from autograder.perceptron_checks import check_table_row
+    from ps1_perceptron_checks import check_table_row
 
     rng = np.random.default_rng(102)
     X = rng.normal(size=(6, 2)).round(2)
@@ -617,7 +616,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q3b_dl_dw1(dl_dw1):
-    from autograder.perceptron_checks import check_partial_derivative
+    from ps1_perceptron_checks import check_partial_derivative
 
     check_partial_derivative(dl_dw1, "dl_dw1", seed=311)
 
@@ -627,7 +626,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q3b_dl_dw2(dl_dw2):
-    from autograder.perceptron_checks import check_partial_derivative
+    from ps1_perceptron_checks import check_partial_derivative
 
     check_partial_derivative(dl_dw2, "dl_dw2", seed=312)
 
@@ -637,7 +636,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q3b_dl_db(dl_db):
-    from autograder.perceptron_checks import check_partial_derivative
+    from ps1_perceptron_checks import check_partial_derivative
 
     check_partial_derivative(dl_db, "dl_db", seed=313)
 
@@ -822,7 +821,8 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q4_and_gate(gradient_descent, gradient):
-    from autograder.perceptron_checks import check_gradient_descent_run
+    from ps1_perceptron_checks import check_gradient_descent_run
+
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("AND")
@@ -836,8 +836,7 @@ hidden: true
 """ # END TEST CONFIG
 def test_q4_random_separable(gradient_descent, gradient):
     import numpy as np
-
-    from autograder.perceptron_checks import check_gradient_descent_run
+    from ps1_perceptron_checks import check_gradient_descent_run
 
     rng = np.random.default_rng(401)
     X = rng.normal(size=(20, 2))
@@ -1001,7 +1000,8 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5b_and(perceptron_train):
-    from autograder.perceptron_checks import check_perceptron_run
+    from ps1_perceptron_checks import check_perceptron_run
+
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("AND")
@@ -1013,7 +1013,8 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5b_or(perceptron_train):
-    from autograder.perceptron_checks import check_perceptron_run
+    from ps1_perceptron_checks import check_perceptron_run
+
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("OR")
@@ -1026,8 +1027,7 @@ hidden: true
 """ # END TEST CONFIG
 def test_q5b_random_separable(perceptron_train):
     import numpy as np
-
-    from autograder.perceptron_checks import check_perceptron_run
+    from ps1_perceptron_checks import check_perceptron_run
 
     rng = np.random.default_rng(501)
     X = rng.normal(size=(40, 3))
@@ -1042,7 +1042,8 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5b_xor(perceptron_train):
-    from autograder.perceptron_checks import check_perceptron_run
+    from ps1_perceptron_checks import check_perceptron_run
+
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("XOR")
@@ -1247,7 +1248,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6a_precision(precision):
-    from autograder.perceptron_checks import check_binary_metric
+    from ps1_perceptron_checks import check_binary_metric
 
     check_binary_metric(precision, "precision", seed=602)
 
@@ -1257,7 +1258,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6a_recall(recall):
-    from autograder.perceptron_checks import check_binary_metric
+    from ps1_perceptron_checks import check_binary_metric
 
     check_binary_metric(recall, "recall", seed=603)
 
@@ -1267,7 +1268,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6a_f1(f1):
-    from autograder.perceptron_checks import check_binary_metric
+    from ps1_perceptron_checks import check_binary_metric
 
     check_binary_metric(f1, "f1_score", seed=604)
 

@@ -305,7 +305,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2a_lecture_size(grad_output_weights):
-    from autograder.backprop_checks import check_squared_loss_gradient
+    from ps2_backprop_checks import check_squared_loss_gradient
 
     check_squared_loss_gradient(grad_output_weights, "dw_o", seed=211)
 
@@ -315,7 +315,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2a_random_sizes(grad_output_weights):
-    from autograder.backprop_checks import check_squared_loss_gradient
+    from ps2_backprop_checks import check_squared_loss_gradient
 
     check_squared_loss_gradient(grad_output_weights, "dw_o", seed=212, cases=6)
 
@@ -364,7 +364,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2b_lecture_size(grad_hidden_weights):
-    from autograder.backprop_checks import check_squared_loss_gradient
+    from ps2_backprop_checks import check_squared_loss_gradient
 
     check_squared_loss_gradient(grad_hidden_weights, "dW_h", seed=221)
 
@@ -374,7 +374,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2b_random_sizes(grad_hidden_weights):
-    from autograder.backprop_checks import check_squared_loss_gradient
+    from ps2_backprop_checks import check_squared_loss_gradient
 
     check_squared_loss_gradient(grad_hidden_weights, "dW_h", seed=222, cases=6)
 
@@ -716,8 +716,8 @@ hidden: true
 """ # END TEST CONFIG
 def test_q4_feed_forward(feed_forward):
     import numpy as np
+    from ps2_backprop_checks import random_network
 
-    from autograder.backprop_checks import random_network
     from autograder.checks import assert_close
     from reference_impl.activations import sigmoid, softmax
 
@@ -738,7 +738,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q4_output_layer_gradients(backpropagation):
-    from autograder.backprop_checks import check_backpropagation
+    from ps2_backprop_checks import check_backpropagation
 
     check_backpropagation(backpropagation, seed=402, parts=("dW_o", "db_o"))
 
@@ -748,7 +748,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q4_hidden_layer_gradients(backpropagation):
-    from autograder.backprop_checks import check_backpropagation
+    from ps2_backprop_checks import check_backpropagation
 
     check_backpropagation(backpropagation, seed=403, parts=("dW_h", "db_h"))
 
@@ -758,7 +758,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q4_l2_penalty(backpropagation):
-    from autograder.backprop_checks import check_backpropagation
+    from ps2_backprop_checks import check_backpropagation
 
     check_backpropagation(backpropagation, seed=404, lmbd=0.3,
                           parts=("dW_o", "db_o", "dW_h", "db_h"))
@@ -885,8 +885,8 @@ hidden: true
 """ # END TEST CONFIG
 def test_q5_cost(cost):
     import numpy as np
+    from ps2_backprop_checks import random_network
 
-    from autograder.backprop_checks import random_network
     from autograder.checks import assert_close
     from reference_impl.backprop import lecture_cost_and_gradients
 
@@ -921,7 +921,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5_numerical_gradients(numerical_gradients):
-    from autograder.backprop_checks import check_numerical_gradients
+    from ps2_backprop_checks import check_numerical_gradients
 
     check_numerical_gradients(numerical_gradients, seed=503)
 
@@ -931,7 +931,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5_gradcheck_error(backpropagation, numerical_gradients, gradcheck_error):
-    from autograder.backprop_checks import check_own_gradient_check
+    from ps2_backprop_checks import check_own_gradient_check
 
     check_own_gradient_check(backpropagation, numerical_gradients, gradcheck_error, seed=510)
 
@@ -1026,7 +1026,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6a_split_sizes(train_test_split_numpy):
-    from autograder.backprop_checks import check_split
+    from ps2_backprop_checks import check_split
 
     check_split(train_test_split_numpy, seed=602, part="sizes")
 
@@ -1036,7 +1036,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6a_split_keeps_pairs(train_test_split_numpy):
-    from autograder.backprop_checks import check_split
+    from ps2_backprop_checks import check_split
 
     check_split(train_test_split_numpy, seed=603, part="pairs")
 
@@ -1153,8 +1153,8 @@ hidden: true
 """ # END TEST CONFIG
 def test_q6b_predictions(NeuralNetwork):
     import numpy as np
+    from ps2_backprop_checks import digits_split
 
-    from autograder.backprop_checks import digits_split
     from autograder.checks import as_float_array
 
     X_train, Y_train, X_test, _ = digits_split(seed=611)
@@ -1174,7 +1174,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6b_accuracy_85(NeuralNetwork):
-    from autograder.backprop_checks import training_accuracy
+    from ps2_backprop_checks import training_accuracy
 
     accuracy = training_accuracy(NeuralNetwork, seed=612)
     assert accuracy >= 0.85, f"after training, the test accuracy is {accuracy:.1%}; this " \
@@ -1186,7 +1186,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q6b_accuracy_95(NeuralNetwork):
-    from autograder.backprop_checks import training_accuracy
+    from ps2_backprop_checks import training_accuracy
 
     accuracy = training_accuracy(NeuralNetwork, seed=612)
     assert accuracy >= 0.95, f"after training, the test accuracy is {accuracy:.1%}; this " \
@@ -1264,7 +1264,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q7_table_shape(test_accuracy, eta_vals, lmbd_vals):
-    from autograder.backprop_checks import check_grid
+    from ps2_backprop_checks import check_grid
 
     check_grid(test_accuracy, eta_vals, lmbd_vals, part="shape")
 
@@ -1274,7 +1274,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q7_plausible_best_cell(test_accuracy, eta_vals, lmbd_vals):
-    from autograder.backprop_checks import check_grid
+    from ps2_backprop_checks import check_grid
 
     check_grid(test_accuracy, eta_vals, lmbd_vals, part="best")
 
@@ -1284,7 +1284,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q7_best_pair(test_accuracy, eta_vals, lmbd_vals, best_eta, best_lmbd):
-    from autograder.backprop_checks import check_grid
+    from ps2_backprop_checks import check_grid
 
     check_grid(test_accuracy, eta_vals, lmbd_vals, part="argmax", best_eta=best_eta,
                best_lmbd=best_lmbd)

@@ -270,7 +270,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2_binary(output_and_loss):
-    from autograder.keras_checks import check_output_and_loss
+    from ps3_keras_mnist_checks import check_output_and_loss
 
     check_output_and_loss(output_and_loss, "binary")
 
@@ -280,7 +280,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2_multiclass(output_and_loss):
-    from autograder.keras_checks import check_output_and_loss
+    from ps3_keras_mnist_checks import check_output_and_loss
 
     check_output_and_loss(output_and_loss, "multiclass")
 
@@ -290,7 +290,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2_multilabel(output_and_loss):
-    from autograder.keras_checks import check_output_and_loss
+    from ps3_keras_mnist_checks import check_output_and_loss
 
     check_output_and_loss(output_and_loss, "multilabel")
 
@@ -300,7 +300,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2_regression(output_and_loss):
-    from autograder.keras_checks import check_output_and_loss
+    from ps3_keras_mnist_checks import check_output_and_loss
 
     check_output_and_loss(output_and_loss, "regression")
 
@@ -310,7 +310,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q2_regression_01(output_and_loss):
-    from autograder.keras_checks import check_output_and_loss
+    from ps3_keras_mnist_checks import check_output_and_loss
 
     check_output_and_loss(output_and_loss, "regression_01")
 
@@ -522,7 +522,8 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q4_architecture(softmax_model):
-    from autograder.keras_checks import check_dense_architecture, check_parameter_count
+    from ps3_keras_mnist_checks import check_dense_architecture, check_parameter_count
+
     from reference_impl.output_layers import dense_parameters
 
     check_dense_architecture(softmax_model, "softmax_model", [(10, "softmax")])
@@ -534,7 +535,7 @@ points: 2
 hidden: true
 """ # END TEST CONFIG
 def test_q4_accuracy_90(softmax_model):
-    from autograder.keras_checks import check_accuracy
+    from ps3_keras_mnist_checks import check_accuracy
 
     check_accuracy(softmax_model, "softmax_model", 0.90)
 
@@ -592,7 +593,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5a_architecture(mlp):
-    from autograder.keras_checks import check_dense_architecture
+    from ps3_keras_mnist_checks import check_dense_architecture
 
     check_dense_architecture(mlp, "mlp", [(512, "relu"), (10, "softmax")])
 
@@ -602,8 +603,9 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5a_parameters(mlp, mlp_parameters):
+    from ps3_keras_mnist_checks import check_parameter_count
+
     from autograder.checks import as_float
-    from autograder.keras_checks import check_parameter_count
     from reference_impl.output_layers import dense_parameters
 
     expected = dense_parameters((784, 512, 10))
@@ -617,7 +619,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5a_compiled(mlp):
-    from autograder.keras_checks import check_compiled_like_the_lecture
+    from ps3_keras_mnist_checks import check_compiled_like_the_lecture
 
     check_compiled_like_the_lecture(mlp, "mlp")
 
@@ -660,7 +662,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5b_accuracy_92(mlp):
-    from autograder.keras_checks import check_accuracy
+    from ps3_keras_mnist_checks import check_accuracy
 
     check_accuracy(mlp, "mlp", 0.92)
 
@@ -670,7 +672,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5b_accuracy_95(mlp):
-    from autograder.keras_checks import check_accuracy
+    from ps3_keras_mnist_checks import check_accuracy
 
     check_accuracy(mlp, "mlp", 0.95)
 
@@ -680,7 +682,7 @@ points: 1
 hidden: true
 """ # END TEST CONFIG
 def test_q5b_accuracy_975(mlp):
-    from autograder.keras_checks import check_accuracy
+    from ps3_keras_mnist_checks import check_accuracy
 
     check_accuracy(mlp, "mlp", 0.975)
 
@@ -744,7 +746,7 @@ points: 2
 hidden: true
 """ # END TEST CONFIG
 def test_q6_accuracy_98(challenge_model):
-    from autograder.keras_checks import check_accuracy
+    from ps3_keras_mnist_checks import check_accuracy
 
     check_accuracy(challenge_model, "challenge_model", 0.98)
 

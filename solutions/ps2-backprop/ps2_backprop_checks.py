@@ -6,6 +6,11 @@ or the 8×8 digits split with the grader's own seed), computes the expected answ
 
 Gradients are compared with the relative error of :mod:`reference_impl.gradcheck`,
 max |a − b| / max(1e-8, |a| + |b|), which must stay below ``GRADIENT_TOLERANCE``.
+
+This module belongs to its problem set's folder. ``nngrade build`` ships it inside the
+autograder zip, and the hidden tests import it as ``ps2_backprop_checks``: the nngrade engine's
+test loader registers the zip's copy in the grader, otter copies it next to the
+submission in the kernel. Problem-set-independent helpers are in ``autograder.checks``.
 """
 
 from __future__ import annotations

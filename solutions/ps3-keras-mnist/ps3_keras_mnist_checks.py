@@ -14,6 +14,11 @@ Nothing from the submission is deserialised here: configs are dicts of plain dat
 codec has already checked, and predictions are coerced to a float64 array of the expected
 shape before anything is computed from them. Accuracy is computed on this side, against the
 true labels of the MNIST test set, which never enter the sandbox.
+
+This module belongs to its problem set's folder. ``nngrade build`` ships it inside the
+autograder zip, and the hidden tests import it as ``ps3_keras_mnist_checks``: the nngrade engine's
+test loader registers the zip's copy in the grader, otter copies it next to the
+submission in the kernel. Problem-set-independent helpers are in ``autograder.checks``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """Hidden-test checks for problem set 1 (the neuron, the chain rule, Rosenblatt's rule,
 metrics). Each one calls the student's function on data of its own, computes the expected
 answer with ``reference_impl``, and fails with a message that never reveals that answer.
+
+This module belongs to its problem set's folder. ``nngrade build`` ships it inside the
+autograder zip, and the hidden tests import it as ``ps1_perceptron_checks``: the nngrade engine's
+test loader registers the zip's copy in the grader, otter copies it next to the
+submission in the kernel. Problem-set-independent helpers are in ``autograder.checks``.
 """
 
 from __future__ import annotations
