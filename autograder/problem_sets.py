@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from autograder.errors import ConfigError, ProblemSetNotFound
 
 if TYPE_CHECKING:
-    from autograder.sandbox import SandboxLimits
+    from autograder.engine.sandbox import SandboxLimits
 
 __all__ = [
     "ROOT_ENV_VAR",

@@ -356,9 +356,9 @@ def test_a_problem_set_needs_nothing_outside_its_folder(tmp_path):
     checks module is imported from the autograder zip: no copy of it is importable anywhere
     else, and nothing of the problem set lives in autograder/."""
     from autograder.engine.grade import grade_submission
+    from autograder.engine.otter_runner import grade_with_otter
+    from autograder.engine.sandbox import SandboxLimits
     from autograder.engine.test_files import load_questions
-    from autograder.otter_grading import grade_with_otter
-    from autograder.sandbox import SandboxLimits
 
     course = tmp_path / "course"
     shutil.copytree(FIXTURE_DIR, course / "solutions" / NAME,
