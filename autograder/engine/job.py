@@ -91,7 +91,8 @@ class Job:
             digest.update(b"no notebook")
             return digest.hexdigest()
         try:
-            digest.update(hashlib.sha256(read_notebook_bytes(self.notebook, self.within)).digest())
+            raw = read_notebook_bytes(self.notebook, self.within)
+            digest.update(hashlib.sha256(raw).hexdigest().encode())  # as before: resumes hold
         except (MalformedSubmission, OSError) as error:
             digest.update(f"unreadable notebook: {error}".encode())
             return digest.hexdigest()

@@ -246,6 +246,8 @@ class Remote:
         if result.status not in ("ok", "error"):  # a limit: the sandbox says which, in words
             if result.status == "timeout" and self._past_deadline():
                 raise DeadlineExceeded(self.deadline.message())  # type: ignore[union-attr]
+            if result.status == "died" and self.withholding:  # its exit status is the student's
+                raise SubmissionFault(f"{what}: the notebook's kernel died")
             raise SubmissionFault(f"{what}: {result.evalue}")
         replies = [d[MIME] for d in result.displays if MIME in d]
         if result.status != "ok" or len(replies) != 1:
