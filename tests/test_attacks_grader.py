@@ -285,3 +285,12 @@ def test_withholding_names_only_types_known_before_hidden_inputs():
     with pytest.raises(AssertionError, match=r"^f\(\.\.\.\) returned a value that cannot"):
         remote._unwrap({"codec_error": "X=0.3172"}, "f(...)")
     np.testing.assert_equal(remote._unwrap({"value": 1.0}, "f(...)"), 1.0)
+
+
+def test_the_deadline_comes_from_the_problem_sets_limits(ps1_built):
+    from autograder.problem_sets import grading_limits
+
+    ps, _ = ps1_built
+    limits = grading_limits(ps)
+    assert limits.grader_margin == 120
+    assert limits.deadline_seconds == limits.total_timeout + 120 == 420
