@@ -133,6 +133,37 @@ def make(depth):
     return value
 def weighted_sum(X, w, b): return make(10_000)
 """,
+    # ------------------------------------------------------------ costing the grader's time
+    # After the agent is installed, every reply is about 1 MB of ints that all hash alike
+    # (multiples of 2**61 - 1): decoding one cost the grader 3 s of CPU, and the student's
+    # own time budget was barely touched (194 s for this submission, the blank one 1.2 s).
+    "forged-replies-of-colliding-ints": """
+P = 2**61 - 1
+_items = ",".join('{"$":"int","hex":"%x"}' % (k * P) for k in range(1, 22000))
+_PAYLOAD = '{"nngrade_codec":1,"value":{"$":"set","items":[' + _items + ']}}'
+class _Forged:
+    def handle(self, text):
+        from IPython.display import publish_display_data
+        publish_display_data({"text/x-nngrade-reply": _PAYLOAD})
+def _swap(*args):
+    get_ipython().user_ns["__nngrade_agent__"] = _Forged()
+get_ipython().events.register("post_run_cell", _swap)
+""",
+    # ------------------------------------------------------------ leaking the hidden inputs
+    # Every function the tests call raises with its arguments in the message and in the name
+    # of the exception's class; feedback must show neither for a hidden test.
+    "exceptions-carry-the-inputs": """
+def _leaky(*args, **kwargs):
+    text = repr(args) + repr(kwargs)
+    name = "Leak_" + "".join(c if c.isalnum() else "_" for c in text)[:300]
+    raise type(name, (ValueError,), {})("LEAKED INPUTS " + text)
+for _name in LEAK_NAMES:
+    globals()[_name] = _leaky
+""".replace("LEAK_NAMES", repr([
+        "complete_table", "confusion_matrix", "f1", "fraud_accuracy", "fraud_recall",
+        "gradient", "gradient_descent", "misclassified", "perceptron_train", "precision",
+        "predict", "recall", "sigmoid", "squared_loss", "step", "total_loss", "weighted_sum",
+    ])),
     "reduce-runs-code": """
 import os
 class Evil:

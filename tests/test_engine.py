@@ -185,6 +185,65 @@ def test_attack_scores_what_the_blank_scores(attack_batch, attack):
     assert results_of(attack_batch, f"attack-{attack}")["score"] == 0
 
 
+def test_forged_replies_cost_the_grader_seconds_not_minutes(attack_batch):
+    """Before the codec bounded its work, this submission took 194 s (the blank one 1.2 s)."""
+    document = results_of(attack_batch, "attack-forged-replies-of-colliding-ints")
+    assert document["extra_data"]["seconds"] < 30
+    assert document["extra_data"]["seconds"] < LIMITS.deadline_seconds
+    assert any("4,096 set elements" in t["output"] for t in document["tests"])
+
+
+def hidden_inputs(questions) -> list[str]:
+    """How numpy prints the numbers the hidden tests pass to the student's functions: each
+    hidden test run here with every parameter bound to a recorder that raises."""
+    import numpy as np
+
+    seen: list = []
+
+    def recorder(*args, **kwargs):
+        seen.extend([*args, *kwargs.values()])
+        raise AssertionError("recorded")
+
+    for question in questions:
+        for test in question.tests:
+            if test.hidden:
+                try:
+                    test.function(**{name: recorder for name in test.parameters})
+                except Exception:
+                    pass
+    tokens = set()
+    for value in seen:
+        try:
+            text = repr(np.asarray(value, dtype=float))
+        except (TypeError, ValueError):
+            continue
+        for token in text.replace("[", " ").replace("]", " ").replace(",", " ").split():
+            if "." in token and sum(c.isdigit() for c in token) >= 4:
+                tokens.add(token.strip("()"))
+    return sorted(tokens)
+
+
+def test_hidden_inputs_in_exceptions_never_reach_feedback(attack_batch, questions):
+    student = "attack-exceptions-carry-the-inputs"
+    tokens = hidden_inputs(questions)
+    assert len(tokens) > 50  # the recorder saw the hidden inputs
+    document = results_of(attack_batch, student)
+    document["extra_data"].pop("seconds")
+    texts = {"results.json": json.dumps(document),
+             "feedback.md": (attack_batch["out"] / student / "feedback.md").read_text()}
+    for where, text in texts.items():
+        leaked = [token for token in tokens if token in text]
+        assert leaked == [], f"{where} shows hidden inputs {leaked[:5]}"
+    hidden = [t for t in document["tests"] if t["visibility"] != "visible"]
+    assert hidden and all("LEAK" not in t["output"].upper() for t in hidden)
+    # what a hidden test does say: the call and that it raised, the message withheld
+    assert any("weighted_sum(...) raised an exception (its message is not shown" in t["output"]
+               for t in hidden)
+    # a public test keeps the student's own message: the student chose its inputs
+    public = {t["name"]: t["output"] for t in document["tests"] if t["visibility"] == "visible"}
+    assert "LEAKED INPUTS" in public["q1a: test_q1a_public"]
+
+
 @pytest.mark.parametrize("name", sorted([*MALFORMED, "duplicate-cell-ids", "50-mb"]))
 def test_malformed_notebook_scores_zero_with_a_reason(attack_batch, name):
     document = results_of(attack_batch, f"malformed-{name}")

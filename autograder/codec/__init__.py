@@ -17,9 +17,11 @@ exact types, never on ``isinstance``, and never calls a method that a student's 
 override. Subclasses of supported types are not supported types.
 
 Limits (``Limits``) bound the encoded length, container nesting, container items, array elements,
-text characters and integer digits. Both sides enforce them, and decode checks the nesting and
-the number of JSON values with a linear scan before ``json.loads`` runs (the json module recurses
-once per level and builds the whole tree first). Encode refuses anything decode would refuse.
+text characters, integer digits, and the set elements and non-str dict keys that decode hashes
+(keys chosen to collide make hashing quadratic: the grader's time is bounded, not only memory).
+Both sides enforce them, and decode checks the nesting and the number of JSON values with a
+linear scan before ``json.loads`` runs (the json module recurses once per level and builds the
+whole tree first). Encode refuses anything decode would refuse.
 
 The modules, each imported only by those after it:
 

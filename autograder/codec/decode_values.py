@@ -32,13 +32,23 @@ def _malformed(detail: str) -> CodecError:
 
 
 class _DecodeState:
-    __slots__ = ("limits", "items", "elements", "chars")
+    __slots__ = ("limits", "items", "elements", "chars", "hashed")
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.items = 0
         self.elements = 0
         self.chars = 0
+        self.hashed = 0
+
+    def add_hashed(self, count: int) -> None:
+        """Count set elements and non-str dict keys before any of them is hashed."""
+        self.hashed += count
+        if self.hashed > self.limits.max_hashed_items:
+            raise CodecError(
+                f"the data holds more than {self.limits.max_hashed_items:,} set elements "
+                "and dict keys that are not strings"
+            )
 
     def add_items(self, count: int) -> None:
         self.items += count

@@ -3,10 +3,11 @@
 Security rests here. ``decode`` bounds the text's length, then its nesting and number of JSON
 values with a linear pre-scan (``scan``) before ``json.loads`` runs, rejects duplicate keys,
 long number literals and NaN/Infinity while parsing, and then rebuilds only the types of the
-wire format, dispatching on the tag found under ``"$"`` through a fixed table. Every field of
-every tagged object is checked and the limits are enforced before allocating. It raises
-``CodecError``, never another exception, on anything it does not like. No pickle, no eval, no
-look-up of a class by a name found in the payload.
+wire format (counting set elements and non-str dict keys before hashing any, so the work is
+bounded as well as the size), dispatching on the tag found under ``"$"`` through a fixed
+table. Every field of every tagged object is checked and the limits are enforced before
+allocating. It raises ``CodecError``, never another exception, on anything it does not like.
+No pickle, no eval, no look-up of a class by a name found in the payload.
 """
 
 import json
@@ -77,6 +78,7 @@ def _dec_tuple(node: dict, depth: int, st: _DecodeState) -> tuple:
 def _dec_set(node: dict, depth: int, st: _DecodeState) -> Any:
     tag = node[_TAG]
     items, depth = _dec_items(node, tag, depth, st)
+    st.add_hashed(len(items))
     out = set()
     for item in items:
         try:
@@ -90,6 +92,7 @@ def _dec_set(node: dict, depth: int, st: _DecodeState) -> Any:
 
 def _dec_dict(node: dict, depth: int, st: _DecodeState) -> dict:
     pairs, depth = _dec_items(node, "dict", depth, st)
+    st.add_hashed(len(pairs))
     out = {}
     for pair in pairs:
         if type(pair) is not list or len(pair) != 2:

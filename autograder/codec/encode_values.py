@@ -56,7 +56,7 @@ class _Refusal(CodecError):
 
 
 class _EncodeState:
-    __slots__ = ("limits", "make_ref", "items", "elements", "chars", "size", "active")
+    __slots__ = ("limits", "make_ref", "items", "elements", "chars", "size", "active", "hashed")
 
     def __init__(self, limits: Limits, make_ref: Any) -> None:
         self.limits = limits
@@ -66,6 +66,16 @@ class _EncodeState:
         self.chars = 0
         self.size = 0  # running estimate of the encoded length
         self.active: set[int] = set()  # ids of the containers being encoded (cycle check)
+        self.hashed = 0
+
+    def add_hashed(self, count: int) -> None:
+        self.hashed += count
+        if self.hashed > self.limits.max_hashed_items:
+            raise _Refusal(
+                f"{{what}} holds more than {self.limits.max_hashed_items:,} set elements and "
+                "dict keys that are not strings, which is too many to grade",
+                with_path=False,
+            )
 
     def add_items(self, count: int) -> None:
         self.items += count

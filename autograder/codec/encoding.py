@@ -92,6 +92,7 @@ def _enc_set(value: Any, depth: int, st: _EncodeState) -> dict:
     tag = "set" if type(value) is set else "frozenset"
     depth = st.enter(value, depth)
     st.add_items(len(value))
+    st.add_hashed(len(value))
     out = []
     try:
         for item in value:
@@ -109,6 +110,8 @@ def _enc_dict(value: dict, depth: int, st: _EncodeState) -> dict:
     # Only exact str keys make a plain JSON object; `in` is evaluated after that is known, so
     # it never compares against a student's key object.
     plain = all(type(k) is str for k in value) and _TAG not in value
+    if not plain:
+        st.add_hashed(len(value))
     out: dict = {}
     pairs = []
     for key, item in value.items():

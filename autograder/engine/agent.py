@@ -19,6 +19,11 @@ codec text for a dict, and the agent publishes exactly one display message of ty
                                                                {"module": "numpy"}
     {"op": "call", "ref": 3, "args": [...], "kwargs": {}}  -> {"value": ...} or {"error": {...}}
     {"op": "getattr", "ref": 3, "name": "predict"}         -> {"value": ...} or {"error": {...}}
+    {"op": "types"}                                        -> {"value": ["__main__.Net", ...]}
+
+``types`` lists the names of the notebook's classes and of its globals' types; the grader asks
+once, before the first hidden test, and names only those (and the built-in exceptions) in a
+hidden test's messages.
 
 A call may also carry ``"npy_args": [[0, "/work/.../x.npy"], ...]`` and ``"npy_kwargs":
 [["x", path], ...]``: those arguments are large arrays that the grader wrote as ``.npy`` files
@@ -66,6 +71,8 @@ class Agent:
 
     def answer(self, request):
         op = request["op"]
+        if op == "types":
+            return {"value": _type_names(self.user_ns)}
         if op == "get":
             name = request["name"]
             if name not in self.user_ns:
@@ -99,6 +106,25 @@ class Agent:
         except codec.CodecError as error:
             payload = codec.encode({"codec_error": str(error)})
         publish_display_data({MIME: payload})
+
+
+_qualname = type.__dict__["__qualname__"].__get__
+_module = type.__dict__["__module__"].__get__
+
+
+def _type_names(user_ns):
+    names = set()
+    for value in list(user_ns.values()):
+        names.add(codec.describe_type(value))
+        if isinstance(value, type):
+            try:
+                qualname, module = _qualname(value), _module(value)
+            except Exception:
+                continue
+            if type(qualname) is str and type(module) is str:
+                names.add(qualname)
+                names.add(qualname if module == "builtins" else f"{module}.{qualname}")
+    return sorted(names)[:4000]
 
 
 def _load_npy(path):

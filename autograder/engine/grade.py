@@ -1,46 +1,68 @@
 """The hardened nngrade engine: grade one submission in a sandbox, tests on the grader's side.
 
-1. Read the notebook (:mod:`autograder.engine.submission`); an unreadable one scores 0 with
-   the reason in the output.
+1. Read the notebook (:mod:`autograder.engine.submission`): a regular file reached from the
+   submissions folder without a link, at most 20 MB. An unreadable one scores 0 with the
+   reason in the output.
 2. Start a sandboxed kernel in a private work folder and run the student's cells one by one.
    A cell that fails or times out is recorded and the next one still runs. For a folder
    submission, the regular files next to the notebook (a saved Keras model, say) are copied
    into the work folder first (:func:`copy_submission_files`), so the notebook finds them
    where it found them on the student's machine.
 3. Install the agent and run every test here, in the grader, with its parameters bound to
-   proxies of the student's globals (:mod:`autograder.engine.remote`).
+   proxies of the student's globals (:mod:`autograder.engine.remote`). The public tests run
+   first, then the hidden ones, so that no hidden input has reached the kernel while a public
+   test's messages (which may quote the student's exceptions) are made; results keep the
+   problem set's order.
 4. Return a :class:`~autograder.results.SubmissionResult`.
+
+All of it runs under one wall-clock :class:`~autograder.engine.deadline.Deadline` per
+submission (``total_timeout + grader_margin``): past it no more cells run, and the remaining
+tests score 0 with a message that names the deadline.
 
 :class:`NngradeEngine` is this engine behind the common interface
 (:mod:`autograder.engine.base`). Feedback never contains a test's source, its expected
 values, or a grader traceback: a failing test contributes only the message of its
-``AssertionError``.
+``AssertionError``, and for a hidden test no text from the student's process
+(:mod:`autograder.engine.remote`).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from autograder.engine.base import EngineSettings, installed_version
+from autograder.engine.deadline import Deadline
 from autograder.engine.job import Job
-from autograder.engine.remote import Remote, SubmissionFault
+from autograder.engine.remote import DeadlineExceeded, Remote, SubmissionFault
 from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
-from autograder.engine.submission import MalformedSubmission, read_submission, submission_files
+from autograder.engine.submission import (
+    MAX_SUBMISSION_FILES,
+    MAX_SUBMISSION_FILES_BYTES,
+    MalformedSubmission,
+    open_folder,
+    open_regular,
+    read_submission,
+    regular_files,
+)
 from autograder.engine.test_files import GradingTest, Question
 from autograder.results import SubmissionResult, TestResult
 from nnkit.mnist import DATA_ENV_VAR, data_dir
 
-__all__ = ["NngradeEngine", "grade_submission", "run_test", "copy_submission_files"]
+__all__ = [
+    "NngradeEngine",
+    "grade_submission",
+    "run_test",
+    "run_tests",
+    "copy_submission_files",
+    "MAX_SUBMISSION_FILES",
+    "MAX_SUBMISSION_FILES_BYTES",
+]
 
 MAX_MESSAGE_CHARS = 500
-#: Files of a folder submission copied into the work folder: at most this much in total.
-MAX_SUBMISSION_FILES_BYTES = 256 * 2**20
-MAX_SUBMISSION_FILES = 100
 
 
 def _short(text: str) -> str:
@@ -49,9 +71,18 @@ def _short(text: str) -> str:
 
 
 def run_test(test: GradingTest, remote: Remote) -> TestResult:
-    """Run one test function here, with its parameters bound to the student's globals."""
+    """Run one test function here, with its parameters bound to the student's globals.
+
+    A hidden test first makes ``remote`` withhold the student's text for good. A test that
+    starts or ends past ``remote.deadline`` scores 0 with the deadline's message."""
     result = TestResult(test.question, test.name, 0.0, test.points, test.hidden)
+    deadline = remote.deadline
+    if deadline is not None and deadline.expired:
+        result.message = deadline.message()
+        return result
     try:
+        if test.hidden:
+            remote.withhold_student_text()
         arguments = {name: remote.global_value(name) for name in test.parameters}
         test.function(**arguments)
     except AssertionError as error:
@@ -60,7 +91,18 @@ def run_test(test: GradingTest, remote: Remote) -> TestResult:
         result.message = f"the test could not check this answer ({type(error).__name__})"
     else:
         result.score = test.points
+    if deadline is not None and deadline.expired:
+        result.score, result.message = 0.0, deadline.message()
     return result
+
+
+def run_tests(questions: Sequence[Question], remote: Remote) -> list[TestResult]:
+    """Every test, the public ones first (see the module); results in the questions' order."""
+    tests = [t for q in questions for t in q.tests]
+    results: list[TestResult | None] = [None] * len(tests)
+    for index in sorted(range(len(tests)), key=lambda i: tests[i].hidden):
+        results[index] = run_test(tests[index], remote)
+    return [r for r in results if r is not None]
 
 
 def grade_submission(
@@ -72,16 +114,20 @@ def grade_submission(
     require_sandbox: bool = False,
     env: Mapping[str, str] | None = None,
     files_from: Path | None = None,
+    within: Path | None = None,
 ) -> SubmissionResult:
     """Grade ``notebook`` against ``questions``; never raises for anything the student did.
 
     ``files_from``: the student's own folder, whose files next to the notebook are copied
     into the work folder (only for folder submissions: never a folder shared by students).
+    ``within``: the submissions folder, from which the notebook (and ``files_from``) must be
+    reached without a link; by default the notebook's own folder.
     """
     limits = limits or SandboxLimits()
+    deadline = Deadline(limits.deadline_seconds)
     start = time.perf_counter()
     try:
-        submission = read_submission(notebook)
+        submission = read_submission(notebook, within=within)
     except (MalformedSubmission, OSError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         result = SubmissionResult.ungraded(
@@ -93,7 +139,9 @@ def grade_submission(
     result = SubmissionResult(student, [], sha256=submission.sha256)
     with tempfile.TemporaryDirectory(prefix="nngrade-work-") as work:
         if files_from is not None:
-            result.output.extend(copy_submission_files(files_from, notebook, Path(work)))
+            result.output.extend(
+                copy_submission_files(files_from, notebook, Path(work), within=within)
+            )
         # SandboxUnavailable (with require_sandbox) propagates: a grader failure, not a student's.
         kernel = SandboxedKernel(
             Path(work),
@@ -106,7 +154,10 @@ def grade_submission(
             result.sandboxed = kernel.sandboxed
             result.output.extend(kernel.warnings)
             for number, source in enumerate(submission.code_cells, start=1):
-                cell = kernel.execute(source)
+                if deadline.expired:
+                    result.output.append(_short(f"Cell {number}: {deadline.message()}."))
+                    break
+                cell = kernel.execute(source, min(limits.cell_timeout, deadline.remaining()))
                 if cell.status == "error":
                     result.output.append(
                         _short(f"Cell {number} raised {cell.ename}: {cell.evalue}")
@@ -116,45 +167,63 @@ def grade_submission(
                 if not kernel.alive:
                     result.output.append("The remaining cells were not run.")
                     break
-            remote = Remote(kernel, call_timeout=limits.cell_timeout)
+            remote = Remote(kernel, call_timeout=limits.cell_timeout, deadline=deadline)
             try:
                 if not kernel.alive:
                     raise SubmissionFault("the notebook's kernel had stopped")
                 remote.install()
+            except DeadlineExceeded:
+                message = deadline.message()
+                result.tests = SubmissionResult.ungraded(student, questions, message).tests
             except SubmissionFault as fault:
                 message = _short(f"Not graded: {fault}")
                 result.tests = SubmissionResult.ungraded(student, questions, message).tests
             else:
-                result.tests = [run_test(t, remote) for q in questions for t in q.tests]
+                result.tests = run_tests(questions, remote)
+            if deadline.expired:
+                result.output.append(
+                    f"Grading stopped at this submission's deadline of {deadline.seconds:g} s "
+                    "(the notebook's time limit and a margin for the grader's work); the tests "
+                    "not finished by then score 0."
+                )
     result.seconds = time.perf_counter() - start
     return result
 
 
-def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]:
-    """Copy :func:`submission_files` into ``work``; return notes for the student's feedback.
+def copy_submission_files(
+    folder: Path, notebook: Path, work: Path, within: Path | None = None
+) -> list[str]:
+    """Copy the regular files next to the notebook into ``work``; return notes for the
+    student's feedback.
 
-    The folder is untrusted: the copy never follows a symlink and stops at
-    ``MAX_SUBMISSION_FILES`` files or ``MAX_SUBMISSION_FILES_BYTES`` bytes.
+    The folder is untrusted: it is reached from ``within`` (default: itself) without a link,
+    each file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked to be a regular file on
+    the open descriptor (an entry swapped for a link or a FIFO after the listing is skipped),
+    and the copy stops at ``MAX_SUBMISSION_FILES`` files or ``MAX_SUBMISSION_FILES_BYTES``
+    bytes, counted as read, not as ``stat`` says.
     """
     copied, skipped, total = [], [], 0
     try:
-        entries = submission_files(folder, notebook)
+        folder_fd = open_folder(folder, folder if within is None else within)
+    except (MalformedSubmission, OSError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        return [f"The files of the submission folder could not be read ({reason})."]
+    try:
+        names = regular_files(folder_fd, notebook.name)
+        for name in names:
+            if len(copied) >= MAX_SUBMISSION_FILES:
+                skipped.append(name)
+                continue
+            size = _copy_file(folder_fd, name, work / name, MAX_SUBMISSION_FILES_BYTES - total)
+            if size is None:
+                skipped.append(name)
+            else:
+                total += size
+                copied.append(name)
     except OSError as error:
         return [f"The files of the submission folder could not be read ({error.strerror})."]
-    for entry in entries:
-        try:
-            size = entry.stat(follow_symlinks=False).st_size
-            if len(copied) >= MAX_SUBMISSION_FILES or total + size > MAX_SUBMISSION_FILES_BYTES:
-                skipped.append(entry.name)
-                continue
-            source = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
-            with os.fdopen(source, "rb") as src, open(work / entry.name, "xb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        except OSError:
-            skipped.append(entry.name)
-            continue
-        total += size
-        copied.append(entry.name)
+    finally:
+        os.close(folder_fd)
     notes = []
     if copied:
         notes.append("Files from the submission folder: " + ", ".join(copied) + ".")
@@ -163,6 +232,29 @@ def copy_submission_files(folder: Path, notebook: Path, work: Path) -> list[str]
             "Not copied (too many, too large or unreadable): " + ", ".join(skipped) + "."
         )
     return notes
+
+
+def _copy_file(folder_fd: int, name: str, dest: Path, budget: int) -> int | None:
+    """Copy at most ``budget`` bytes of ``name``; its size, or None (and no copy) when it is
+    not a regular file, cannot be read, or is larger."""
+    try:
+        source = open_regular(folder_fd, name)
+    except (MalformedSubmission, OSError):
+        return None
+    size = 0
+    try:
+        with os.fdopen(source, "rb") as src, open(dest, "xb") as dst:
+            while block := src.read(min(1 << 20, budget - size + 1)):
+                size += len(block)
+                if size > budget:
+                    break
+                dst.write(block)
+    except OSError:
+        size = budget + 1
+    if size > budget:
+        dest.unlink(missing_ok=True)
+        return None
+    return size
 
 
 # ------------------------------------------------------------------ behind the interface
@@ -192,6 +284,7 @@ class NngradeEngine:
             require_sandbox=self.settings.require_sandbox,
             env=_sandbox_env(readonly),
             files_from=job.files_from,
+            within=job.within,
         )
 
 

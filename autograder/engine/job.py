@@ -5,15 +5,29 @@ another machine: the student, the notebook, the student's folder, and the proble
 :class:`ProblemSetTests` (its name, its autograder zip, the tests' fingerprint and the commit
 of its master). The tests themselves travel as the zip: the compiled test functions are not
 picklable, so each process loads them from the zip once (:meth:`ProblemSetTests.questions`).
+
+:func:`find_submissions` lists what is in a submissions folder without following links: a
+``<student>.ipynb`` or ``<student>/`` that is a symbolic link still becomes a job (so that the
+student gets a zero with the reason, not silence), whose notebook the intake then refuses
+(:mod:`autograder.engine.submission`); a linked folder is never looked into.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.engine.submission import submission_files
+from autograder.engine.submission import (
+    MAX_SUBMISSION_FILES,
+    MAX_SUBMISSION_FILES_BYTES,
+    MalformedSubmission,
+    open_folder,
+    open_regular,
+    read_notebook_bytes,
+    regular_files,
+)
 from autograder.engine.test_files import Question, load_questions, tests_fingerprint
 
 __all__ = ["ProblemSetTests", "Job", "find_submissions"]
@@ -60,54 +74,103 @@ class Job:
         sandbox's work folder; a lone notebook brings nothing with it."""
         return self.notebook.parent if self.folder is not None and self.notebook else None
 
+    @property
+    def within(self) -> Path | None:
+        """The submissions folder: the notebook must be reached from it without a link."""
+        if self.notebook is None:
+            return None
+        return self.folder.parent if self.folder is not None else self.notebook.parent
+
     def digest(self) -> str:
         """sha256 over everything graded: the notebook and, for a folder submission, the files
         that go into the work folder with it (a saved model). Resuming compares it, so a
-        student who changes only a saved model is graded again."""
+        student who changes only a saved model is graded again. Read like the grader reads
+        them: never through a link, never more than the caps."""
         digest = hashlib.sha256()
         if self.notebook is None:
             digest.update(b"no notebook")
             return digest.hexdigest()
-        digest.update(_sha256(self.notebook).encode())
+        try:
+            raw = read_notebook_bytes(self.notebook, self.within)
+            digest.update(hashlib.sha256(raw).hexdigest().encode())  # as before: resumes hold
+        except (MalformedSubmission, OSError) as error:
+            digest.update(f"unreadable notebook: {error}".encode())
+            return digest.hexdigest()
         if self.files_from is not None:
+            assert self.within is not None
             try:
-                for entry in submission_files(self.files_from, self.notebook):
-                    digest.update(f"\0{entry.name}\0{_sha256(Path(entry.path))}".encode())
+                folder = open_folder(self.files_from, self.within)
+            except (MalformedSubmission, OSError):
+                digest.update(b"\0unreadable folder")
+                return digest.hexdigest()
+            try:
+                budget = MAX_SUBMISSION_FILES_BYTES
+                for name in regular_files(folder, self.notebook.name)[:MAX_SUBMISSION_FILES]:
+                    hashed, budget = _hash_file(folder, name, budget)
+                    digest.update(f"\0{name}\0{hashed}".encode())
             except OSError:
                 digest.update(b"\0unreadable folder")
+            finally:
+                os.close(folder)
         return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
+def _hash_file(folder: int, name: str, budget: int) -> tuple[str, int]:
+    """The file's sha256 (or why it is not read) and what is left of the byte budget."""
+    try:
+        fd = open_regular(folder, name)
+    except (MalformedSubmission, OSError) as error:
+        return f"unreadable ({error})", budget
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    try:
+        while block := os.read(fd, min(1 << 20, budget + 1)):
             digest.update(block)
-    return digest.hexdigest()
+            budget -= len(block)
+            if budget < 0:
+                return "over the size cap", 0
+    finally:
+        os.close(fd)
+    return digest.hexdigest(), budget
 
 
 def find_submissions(folder: Path, problem_set: ProblemSetTests) -> list[Job]:
     """One job per student in ``folder``, sorted by student id: ``<student>.ipynb`` files and
-    ``<student>/`` folders (the notebook inside is ``<ps>.ipynb``, else the first one)."""
+    ``<student>/`` folders (the notebook inside is ``<ps>.ipynb``, else the first one).
+    Links are listed, never followed into (see the module)."""
     jobs = []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            jobs.append(Job(entry.stem, entry, problem_set))
+        if entry.is_symlink():
+            if entry.suffix == ".ipynb":
+                jobs.append(Job(entry.stem, entry, problem_set))
+            elif entry.is_dir():  # a stat of the target, nothing read from it
+                notebook = entry / f"{problem_set.name}.ipynb"
+                jobs.append(Job(entry.name, notebook, problem_set, folder=entry))
         elif entry.is_dir():
             notebook = _notebook_in(entry, problem_set.name)
             jobs.append(Job(entry.name, notebook, problem_set, folder=entry))
+        elif entry.suffix == ".ipynb":  # a FIFO or device too: refused, with the reason
+            jobs.append(Job(entry.stem, entry, problem_set))
     return jobs
 
 
+#: A student's folder is searched for its notebook among at most this many entries.
+MAX_FOLDER_ENTRIES = 20_000
+
+
 def _notebook_in(folder: Path, ps_name: str) -> Path | None:
+    """``<ps>.ipynb`` directly in ``folder`` (a link too: the intake refuses it with a
+    reason), else the first notebook below it, not in hidden folders or checkpoints. Linked
+    folders are not descended into."""
     preferred = folder / f"{ps_name}.ipynb"
-    if preferred.is_file():
+    if preferred.is_symlink() or preferred.is_file():
         return preferred
-    candidates = sorted(
-        p
-        for p in folder.rglob("*.ipynb")
-        if ".ipynb_checkpoints" not in p.parts and not any(s.startswith(".") for s in p.parts)
-    )
-    return candidates[0] if candidates else None
+    candidates, seen = [], 0
+    for parent, folders, files in os.walk(folder):  # followlinks=False
+        seen += len(folders) + len(files)
+        if seen > MAX_FOLDER_ENTRIES:
+            break
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        candidates += [Path(parent, f) for f in files if f.endswith(".ipynb") and f[0] != "."]
+    return min(candidates, default=None)

@@ -18,10 +18,25 @@ is data only in both directions, and much faster than a string literal of tens o
 Every failure that is the submission's doing surfaces as an ``AssertionError`` subclass with a
 message for the student, so a test that calls student code fails cleanly and the grader's own
 traceback is never shown.
+
+**Hidden tests see no text from the student's process.** The student's function receives a
+hidden test's inputs and could echo them back in anything it controls: an exception's message,
+an exception's or a class's name, the text of a codec error, the tag of a malformed reply. So
+from the first hidden test on (:meth:`Remote.withhold_student_text`; the engine runs the public
+tests first), messages name the call and what went wrong, never that text: an exception's type
+is shown only when it is a built-in one or a type the notebook had defined before any hidden
+input was sent (the agent lists them at that moment, and handles received until then add
+theirs), and a handle's type likewise. Public tests keep the messages: the student wrote
+those inputs.
+
+**Time.** Every exchange waits at most ``call_timeout`` and never past the submission's
+:class:`~autograder.engine.deadline.Deadline`; past it, an exchange raises
+:class:`DeadlineExceeded` at once.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import importlib
 import os
@@ -33,9 +48,10 @@ import numpy as np
 
 from autograder import codec
 from autograder.codec import install as codec_install
+from autograder.engine.deadline import Deadline
 from autograder.engine.sandbox import SandboxedKernel
 
-__all__ = ["SubmissionFault", "StudentCodeError", "Remote", "RemoteRef"]
+__all__ = ["SubmissionFault", "StudentCodeError", "DeadlineExceeded", "Remote", "RemoteRef"]
 
 MIME = "text/x-nngrade-reply"
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text(encoding="utf-8")
@@ -45,6 +61,15 @@ CODEC_INSTALLER = Path(codec_install.__file__).read_text(encoding="utf-8")
 SHARED_MODULES = {"numpy", "pandas", "math", "scipy", "sklearn", "matplotlib", "statistics"}
 #: Array arguments of at least this many bytes go to the kernel as a ``.npy`` file.
 FILE_ARGUMENT_BYTES = 1 << 20
+#: Exception names a hidden test's message may show: the built-in ones and a few of numpy's.
+KNOWN_EXCEPTIONS = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+) | {"LinAlgError", "AxisError", "UFuncTypeError", "IndexingError", "InvalidArgumentError"}
+#: At most this many type names, of at most this many characters, from the notebook.
+MAX_KNOWN_TYPES, MAX_TYPE_NAME = 4000, 200
+NOT_SHOWN = "(not shown for a hidden test)"
 
 # The codec becomes the private package ``_nngrade_codec`` in the kernel (see
 # ``autograder/codec/install.py``); ``autograder`` itself stays invisible there.
@@ -72,6 +97,10 @@ class StudentCodeError(SubmissionFault):
     """The student's function raised an exception."""
 
 
+class DeadlineExceeded(SubmissionFault):
+    """The submission's grading deadline passed."""
+
+
 class RemoteRef:
     """A handle on an object that lives in the student's kernel."""
 
@@ -84,7 +113,7 @@ class RemoteRef:
 
     @property
     def _remote_type_name(self) -> str:
-        return self._ref.type_name
+        return self._remote.shown_type(self._ref.type_name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._remote.call(self._ref, list(args), kwargs, what=f"{self._label}(...)")
@@ -97,7 +126,7 @@ class RemoteRef:
         )
 
     def __repr__(self) -> str:
-        return f"<{self._ref.type_name} {self._label!r} in the submission>"
+        return f"<{self._remote_type_name} {self._label!r} in the submission>"
 
 
 class Remote:
@@ -109,24 +138,54 @@ class Remote:
         call_timeout: float,
         limits: codec.Limits = codec.DEFAULT_LIMITS,
         file_argument_bytes: int = FILE_ARGUMENT_BYTES,
+        deadline: Deadline | None = None,
     ) -> None:
         self.kernel = kernel
         self.call_timeout = call_timeout
         self.limits = limits
         self.file_argument_bytes = file_argument_bytes
+        self.deadline = deadline
+        #: Whether hidden inputs may have reached the kernel (see the module).
+        self.withholding = False
+        self._known_types: set[str] = set()
 
     def install(self) -> None:
         """Start the agent in the kernel (after the student's cells have run)."""
         result = self.kernel.execute(
             _INSTALL.format(installer=CODEC_INSTALLER, codec=CODEC_SOURCES, agent=AGENT_SOURCE),
-            timeout=self.call_timeout,
+            timeout=self._timeout(),
         )
+        if result.status == "timeout" and self._past_deadline():
+            raise DeadlineExceeded(self.deadline.message())  # type: ignore[union-attr]
         if result.status != "ok":
             raise SubmissionFault(
                 f"the grader could not talk to the notebook's kernel ({result.status}"
                 + (f": {result.ename}" if result.ename else "")
                 + ")"
             )
+
+    def withhold_student_text(self) -> None:
+        """From now on (for good), messages carry no text from the student's process. The
+        type names the notebook defined so far are learnt first: no hidden input has reached
+        the kernel yet, so they cannot encode one."""
+        if self.withholding:
+            return
+        try:
+            names = self._exchange({"op": "types"}, what="the notebook's types").get("value")
+        except SubmissionFault:  # an agent that does not answer: no names beyond the built-in
+            names = None
+        if type(names) is list:
+            for name in names[:MAX_KNOWN_TYPES]:
+                if type(name) is str and len(name) <= MAX_TYPE_NAME:
+                    self._known_types.add(name)
+        self.withholding = True
+
+    def shown_type(self, name: str) -> str:
+        """``name`` (a type's, as the kernel reported it), or a placeholder when withholding
+        and the name was not known before."""
+        if not self.withholding or name in KNOWN_EXCEPTIONS or name in self._known_types:
+            return name
+        return NOT_SHOWN
 
     def global_value(self, name: str) -> Any:
         """What a test parameter called ``name`` is bound to."""
@@ -169,12 +228,26 @@ class Remote:
 
     # ---------------------------------------------------------------- internals
 
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and self.deadline.expired
+
+    def _timeout(self) -> float:
+        """How long the next exchange may wait; raises once the deadline has passed."""
+        if self.deadline is None:
+            return self.call_timeout
+        if self.deadline.expired:
+            raise DeadlineExceeded(self.deadline.message())
+        return min(self.call_timeout, self.deadline.remaining())
+
     def _exchange(self, payload: dict, what: str) -> dict:
         text = codec.encode(payload, limits=self.limits, make_ref=self._ref_of, name=what)
-        result = self.kernel.execute(
-            f"__nngrade_agent__.handle({text!r})", timeout=self.call_timeout
-        )
+        timeout = self._timeout()
+        result = self.kernel.execute(f"__nngrade_agent__.handle({text!r})", timeout=timeout)
         if result.status not in ("ok", "error"):  # a limit: the sandbox says which, in words
+            if result.status == "timeout" and self._past_deadline():
+                raise DeadlineExceeded(self.deadline.message())  # type: ignore[union-attr]
+            if result.status == "died" and self.withholding:  # its exit status is the student's
+                raise SubmissionFault(f"{what}: the notebook's kernel died")
             raise SubmissionFault(f"{what}: {result.evalue}")
         replies = [d[MIME] for d in result.displays if MIME in d]
         if result.status != "ok" or len(replies) != 1:
@@ -182,7 +255,10 @@ class Remote:
         try:
             reply = codec.decode(replies[0], limits=self.limits)
         except codec.CodecError as error:
-            raise SubmissionFault(f"{what} returned data that cannot be graded: {error}") from None
+            detail = "" if self.withholding else f": {error}"  # may quote the reply
+            raise SubmissionFault(f"{what} returned data that cannot be graded{detail}") from None
+        if self._past_deadline():
+            raise DeadlineExceeded(self.deadline.message())  # type: ignore[union-attr]
         if type(reply) is not dict:
             raise SubmissionFault(f"{what} could not be evaluated in the notebook")
         return reply
@@ -190,9 +266,16 @@ class Remote:
     def _unwrap(self, reply: dict, what: str) -> Any:
         if "error" in reply:
             error = reply["error"] if type(reply["error"]) is dict else {}
-            kind, message = str(error.get("type", "an error")), str(error.get("message", ""))
+            kind, message = str(error.get("type", "an error"))[:MAX_TYPE_NAME], ""
+            if self.withholding:
+                shown = self.shown_type(kind)
+                kind = "an exception" if shown == NOT_SHOWN else shown
+                raise StudentCodeError(f"{what} raised {kind} (its message is {NOT_SHOWN[1:]}")
+            message = str(error.get("message", ""))
             raise StudentCodeError(f"{what} raised {kind}" + (f": {message}" if message else ""))
         if "codec_error" in reply:
+            if self.withholding:
+                raise SubmissionFault(f"{what} returned a value that cannot be graded")
             raise SubmissionFault(str(reply["codec_error"]))
         if "value" not in reply:
             raise SubmissionFault(f"{what} could not be evaluated in the notebook")
@@ -203,6 +286,8 @@ class Remote:
         if type(value) is codec.Ref:
             if value.type_name == "ellipsis":  # an unanswered `...` placeholder
                 return Ellipsis
+            if not self.withholding and len(self._known_types) < MAX_KNOWN_TYPES:
+                self._known_types.add(value.type_name)
             return RemoteRef(self, value, label)
         if type(value) is list:
             return [self._wrap(v, label) for v in value]

@@ -49,6 +49,14 @@ class SandboxLimits:
     memory_mb: int = 2048  # resident memory of the whole process tree
     max_processes: int = 64  # processes in the tree
     max_output_bytes: int = 1_000_000  # stdout+stderr+display text kept per execute()
+    # Seconds of the grader's own work per submission (tests, decoding, waiting for replies)
+    # on top of total_timeout: the submission's one deadline (autograder/engine/deadline.py).
+    grader_margin: float = 120.0
+
+    @property
+    def deadline_seconds(self) -> float:
+        """Wall-clock seconds for grading one submission, start to finish."""
+        return self.total_timeout + self.grader_margin
 
 
 def fallback_nproc(max_processes: int) -> int:
