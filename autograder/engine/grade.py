@@ -72,8 +72,13 @@ def grade_submission(
     require_sandbox: bool = False,
     env: Mapping[str, str] | None = None,
     files_from: Path | None = None,
+    setup: str = "",
 ) -> SubmissionResult:
     """Grade ``notebook`` against ``questions``; never raises for anything the student did.
+
+    ``setup``: the problem set's own code (its ``grading.yaml``'s ``kernel_setup``), run in
+    the kernel before the student's first cell: seeds and deterministic ops, so that a
+    notebook that trains gets the same scores every time it is graded.
 
     ``files_from``: the student's own folder, whose files next to the notebook are copied
     into the work folder (only for folder submissions: never a folder shared by students).
@@ -105,6 +110,12 @@ def grade_submission(
         with kernel:  # starts the kernel; leaving the block kills every process it made
             result.sandboxed = kernel.sandboxed
             result.output.extend(kernel.warnings)
+            if setup:
+                prepared = kernel.execute(setup)
+                if prepared.status != "ok":
+                    result.output.append(
+                        _short(f"The grader's kernel setup failed ({prepared.status}).")
+                    )
             for number, source in enumerate(submission.code_cells, start=1):
                 cell = kernel.execute(source)
                 if cell.status == "error":
@@ -192,6 +203,7 @@ class NngradeEngine:
             require_sandbox=self.settings.require_sandbox,
             env=_sandbox_env(readonly),
             files_from=job.files_from,
+            setup=job.problem_set.kernel_setup,
         )
 
 
