@@ -60,6 +60,19 @@ def _already_graded(out: Path, job: Job) -> bool:
     )
 
 
+def _grading_config(ps_name: str, master: Path | None) -> Path:
+    """The ``grading.yaml`` of the problem set graded (it may not exist)."""
+    if master is not None:
+        return master.parent / "grading.yaml"
+    from autograder.errors import ConfigError
+    from autograder.problem_sets import repo_root
+
+    try:
+        return repo_root() / "solutions" / ps_name / "grading.yaml"
+    except ConfigError:  # no checkout: a zip graded on its own
+        return Path(os.devnull)
+
+
 def grade_batch(
     ps_name: str,
     autograder_zip: Path,
@@ -81,7 +94,7 @@ def grade_batch(
     an engine already made. ``master`` is the problem set's master file, whose commit every
     result records as ``solutions_commit``. ``kernel_setup``: code the engine runs before the
     student's first cell; by default the ``kernel_setup:`` of the ``grading.yaml`` next to
-    ``master``.
+    ``master`` (without ``master``: the problem set ``ps_name`` of this checkout, if any).
     """
     limits = limits or SandboxLimits()
     if isinstance(engine, str):
@@ -93,7 +106,7 @@ def grade_batch(
         stale.unlink(missing_ok=True)
     commit = solutions_commit(master) if master is not None else ""
     if kernel_setup is None:
-        kernel_setup = read_kernel_setup(master.parent / "grading.yaml") if master else ""
+        kernel_setup = read_kernel_setup(_grading_config(ps_name, master))
     tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup)
     report = BatchReport()
     jobs = find_submissions(submissions, tests)
