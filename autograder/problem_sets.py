@@ -28,6 +28,7 @@ __all__ = [
     "ProblemSetNotFound",
     "find_problem_sets",
     "grading_limits",
+    "kernel_setup",
     "repo_root",
 ]
 
@@ -203,17 +204,44 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> Sandbox
 
     Raises :class:`ConfigError` for a setting the sandbox does not know.
     """
-    import yaml
-
     from autograder.engine.sandbox import SandboxLimits
 
     path = ps.grading_config
-    settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    settings = dict(settings or {})
+    settings = _grading_settings(path)
+    for key in ENGINE_SETTINGS:
+        settings.pop(key, None)
     allowed = set(SandboxLimits.__dataclass_fields__)
     unknown = sorted(set(settings) - allowed)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {unknown}; use {sorted(allowed)}")
+        raise ConfigError(
+            f"{path}: unknown setting(s) {unknown}; use {sorted(allowed | set(ENGINE_SETTINGS))}"
+        )
     if cell_timeout is not None:
         settings["cell_timeout"] = cell_timeout
     return SandboxLimits(**settings)
+
+
+#: Settings of ``grading.yaml`` that are the engine's, not the sandbox's limits.
+ENGINE_SETTINGS = ("kernel_setup",)
+
+
+def _grading_settings(path: Path) -> dict:
+    import yaml
+
+    settings = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if settings is not None and not isinstance(settings, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    return dict(settings or {})
+
+
+def kernel_setup(grading_config: Path) -> str:
+    """The code the engine runs in the kernel before the student's first cell, from the
+    ``kernel_setup:`` entry of a ``grading.yaml`` (``""`` when there is none or no file).
+
+    It is the grader's own code (seeds, TensorFlow's op determinism), so that grading the same
+    notebook twice gives the same scores. Raises :class:`ConfigError` if it is not text.
+    """
+    setup = _grading_settings(Path(grading_config)).get("kernel_setup", "")
+    if not isinstance(setup, str):
+        raise ConfigError(f"{grading_config}: kernel_setup must be Python code, as text")
+    return setup

@@ -5,6 +5,9 @@ Grades the solution notebook (built by ``nngrade build ps3-keras-mnist``) step b
 
 * sandbox start: bubblewrap and the ipykernel, until the kernel answers;
 * TensorFlow import: ``import keras`` alone, in a cell of its own before the notebook's;
+* kernel setup: ``grading.yaml``'s ``kernel_setup`` (seeds, TensorFlow's op determinism),
+  which the engine runs before the first cell; ``--no-setup`` leaves it out, to measure what
+  determinism costs the training;
 * notebook without training: every other cell that does not train (data loading included);
 * the student's training: the cells that call ``fit_or_load``;
 * evaluation: the agent's installation and every test, run on the grader's side
@@ -15,7 +18,7 @@ once first and the submission is graded as a folder holding them, so no cell tra
 
 
 
-    .venv/bin/python benchmarks/ps3_grading.py [--saved]
+    .venv/bin/python benchmarks/ps3_grading.py [--saved] [--no-setup] [--runs N]
 
 Timings on a shared 2-core machine are noisy: run it a few times.
 """
@@ -32,15 +35,19 @@ from autograder.engine.remote import Remote
 from autograder.engine.sandbox import SandboxedKernel
 from autograder.engine.submission import read_submission
 from autograder.engine.test_files import load_questions
-from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
+from autograder.problem_sets import find_problem_sets, grading_limits, kernel_setup, repo_root
 from nnkit.mnist import DATA_ENV_VAR, data_dir
 
 PS = "ps3-keras-mnist"
 
 
-def grade_timed(notebook: Path, questions, limits, files_from: Path | None) -> dict[str, float]:
+def grade_timed(
+    notebook: Path, questions, limits, files_from: Path | None, setup: str = ""
+) -> dict[str, float]:
     split = dict.fromkeys(
-        ["sandbox start", "TensorFlow import", "other cells", "training", "evaluation"], 0.0
+        ["sandbox start", "TensorFlow import", "kernel setup", "other cells", "training",
+         "evaluation"],
+        0.0,
     )
     score = 0.0
     cells = read_submission(notebook).code_cells
@@ -56,6 +63,10 @@ def grade_timed(notebook: Path, questions, limits, files_from: Path | None) -> d
             t = time.perf_counter()
             kernel.execute("import keras")
             split["TensorFlow import"] = time.perf_counter() - t
+            if setup:
+                t = time.perf_counter()
+                assert kernel.execute(setup).status == "ok"
+                split["kernel setup"] = time.perf_counter() - t
             for source in cells:
                 t = time.perf_counter()
                 result = kernel.execute(source)
@@ -78,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saved", action="store_true", help="grade a folder with saved models")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--no-setup", action="store_true", help="leave out the kernel setup")
     args = parser.parse_args()
     (ps,) = find_problem_sets(repo_root(), [PS])
     notebook = ps.solution_notebook
@@ -96,7 +108,8 @@ def main() -> None:
                     kernel.execute(source)
             print("saved:", sorted(p.name for p in files_from.glob("*.keras")))
         for run in range(args.runs):
-            split = grade_timed(notebook, questions, limits, files_from)
+            setup = "" if args.no_setup else kernel_setup(ps.grading_config)
+            split = grade_timed(notebook, questions, limits, files_from, setup)
             score = split.pop("score")
             total = sum(split.values())
             print(f"run {run + 1}: score {score:g}, total {total:.1f} s")

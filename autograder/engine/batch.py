@@ -31,6 +31,7 @@ from autograder.engine.provenance import solutions_commit
 from autograder.engine.registry import DEFAULT_ENGINE, get_engine
 from autograder.engine.runner import grade_and_write
 from autograder.engine.sandbox import SandboxLimits
+from autograder.problem_sets import kernel_setup as read_kernel_setup
 from autograder.results import RESULTS_FILE, ResultsFormatError, read_results, write_summary
 
 __all__ = ["BatchReport", "grade_batch"]
@@ -59,6 +60,19 @@ def _already_graded(out: Path, job: Job) -> bool:
     )
 
 
+def _grading_config(ps_name: str, master: Path | None) -> Path:
+    """The ``grading.yaml`` of the problem set graded (it may not exist)."""
+    if master is not None:
+        return master.parent / "grading.yaml"
+    from autograder.errors import ConfigError
+    from autograder.problem_sets import repo_root
+
+    try:
+        return repo_root() / "solutions" / ps_name / "grading.yaml"
+    except ConfigError:  # no checkout: a zip graded on its own
+        return Path(os.devnull)
+
+
 def grade_batch(
     ps_name: str,
     autograder_zip: Path,
@@ -72,12 +86,15 @@ def grade_batch(
     engine: str | Engine = DEFAULT_ENGINE,
     progress: bool = True,
     master: Path | None = None,
+    kernel_setup: str | None = None,
 ) -> BatchReport:
     """Grade every submission not already graded; then rewrite ``summary.csv``.
 
     ``engine`` is an engine's name (made with ``readonly_paths`` and ``require_sandbox``) or
     an engine already made. ``master`` is the problem set's master file, whose commit every
-    result records as ``solutions_commit``.
+    result records as ``solutions_commit``. ``kernel_setup``: code the engine runs before the
+    student's first cell; by default the ``kernel_setup:`` of the ``grading.yaml`` next to
+    ``master`` (without ``master``: the problem set ``ps_name`` of this checkout, if any).
     """
     limits = limits or SandboxLimits()
     if isinstance(engine, str):
@@ -88,7 +105,9 @@ def grade_batch(
     for stale in out.glob("*/.*.md.*"):
         stale.unlink(missing_ok=True)
     commit = solutions_commit(master) if master is not None else ""
-    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit)
+    if kernel_setup is None:
+        kernel_setup = read_kernel_setup(_grading_config(ps_name, master))
+    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup)
     report = BatchReport()
     jobs = find_submissions(submissions, tests)
     todo = []

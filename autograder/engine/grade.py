@@ -115,8 +115,13 @@ def grade_submission(
     env: Mapping[str, str] | None = None,
     files_from: Path | None = None,
     within: Path | None = None,
+    setup: str = "",
 ) -> SubmissionResult:
     """Grade ``notebook`` against ``questions``; never raises for anything the student did.
+
+    ``setup``: the problem set's own code (its ``grading.yaml``'s ``kernel_setup``), run in
+    the kernel before the student's first cell: seeds and deterministic ops, so that a
+    notebook that trains gets the same scores every time it is graded.
 
     ``files_from``: the student's own folder, whose files next to the notebook are copied
     into the work folder (only for folder submissions: never a folder shared by students).
@@ -153,6 +158,12 @@ def grade_submission(
         with kernel:  # starts the kernel; leaving the block kills every process it made
             result.sandboxed = kernel.sandboxed
             result.output.extend(kernel.warnings)
+            if setup:
+                prepared = kernel.execute(setup)
+                if prepared.status != "ok":
+                    result.output.append(
+                        _short(f"The grader's kernel setup failed ({prepared.status}).")
+                    )
             for number, source in enumerate(submission.code_cells, start=1):
                 if deadline.expired:
                     result.output.append(_short(f"Cell {number}: {deadline.message()}."))
@@ -285,6 +296,7 @@ class NngradeEngine:
             env=_sandbox_env(readonly),
             files_from=job.files_from,
             within=job.within,
+            setup=job.problem_set.kernel_setup,
         )
 
 

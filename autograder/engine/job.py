@@ -43,13 +43,20 @@ class ProblemSetTests:
     autograder_zip: Path
     fingerprint: str
     solutions_commit: str = ""
+    kernel_setup: str = ""  # grading.yaml's code run before the student's first cell
 
     @classmethod
     def from_zip(
-        cls, name: str, autograder_zip: Path, solutions_commit: str = ""
+        cls, name: str, autograder_zip: Path, solutions_commit: str = "", kernel_setup: str = ""
     ) -> ProblemSetTests:
-        """The problem set ``name`` as tested by ``autograder_zip``."""
-        return cls(name, autograder_zip, tests_fingerprint(autograder_zip), solutions_commit)
+        """The problem set ``name`` as tested by ``autograder_zip``.
+
+        A kernel setup is part of the fingerprint: changing it regrades everyone."""
+        fingerprint = tests_fingerprint(autograder_zip)
+        if kernel_setup:
+            mixed = f"{fingerprint}\0kernel_setup\0{kernel_setup}".encode()
+            fingerprint = hashlib.sha256(mixed).hexdigest()
+        return cls(name, autograder_zip, fingerprint, solutions_commit, kernel_setup)
 
     def questions(self) -> list[Question]:
         """The questions and their tests, loaded once per process (and per fingerprint)."""

@@ -800,8 +800,12 @@ def test_q4_l2_penalty(backpropagation):
 #   of your `cost` with respect to every parameter, returned like `backpropagation` returns
 #   its gradients, `(dW_o, db_o, dW_h, db_h)`. Do not change the caller's arrays.
 #
-# Then check your own backpropagation on the small network below, **with** the L2 term, and
-# store the largest relative error over the four gradients in `gradcheck_error`.
+# Then check your own backpropagation on the small network below, **with** the L2 term
+# (`lmbd=0.1`), and store the largest relative error over the four gradients in
+# `gradcheck_error`; it should be below $10^{-6}$. The hidden test repeats this check on a
+# network of its own, with `lmbd=0.1` and your default `eps`: your numerical gradients must
+# agree with the true gradients of the cost, and your backpropagation with your numerical
+# gradients, to a relative error below $10^{-6}$.
 
 # %%
 def cost(X, Y, W_h, b_h, W_o, b_o, lmbd=0.0):
@@ -1057,17 +1061,24 @@ def test_q6a_split_keeps_pairs(train_test_split_numpy):
 # `train()` runs minibatch stochastic gradient descent; `predict_probabilities(X)` returns the
 # softmax outputs and `predict(X)` the most probable class of every row.
 #
-# - Use **one** generator, `self.rng = np.random.default_rng(seed)`, for everything random.
+# - Keep the parameters in `self.hidden_weights` (shape `(n_features, n_hidden_neurons)`),
+#   `self.hidden_bias` (`(n_hidden_neurons,)`), `self.output_weights`
+#   (`(n_hidden_neurons, n_categories)`) and `self.output_bias` (`(n_categories,)`).
 # - Initialise the weights with small random numbers (for example normal with standard
 #   deviation $1/\sqrt{\text{fan-in}}$) and the biases with 0.01.
-# - One epoch: shuffle the rows of the training data (inputs and labels **together**), cut
-#   them into consecutive minibatches of `batch_size` rows (the last may be smaller), and for
-#   each minibatch take one step $\theta \leftarrow \theta - \eta\, \partial C / \partial
-#   \theta$ for all four parameters, with your `backpropagation` and `lmbd`.
+# - Train by minibatch stochastic gradient descent: for each minibatch, one step
+#   $\theta \leftarrow \theta - \eta\, \partial C / \partial \theta$ for all four
+#   parameters, with your `backpropagation` and `lmbd`. The lecture's way, which we recommend:
+#   one generator, `self.rng = np.random.default_rng(seed)`, for everything random; in each
+#   epoch, shuffle the rows of the training data (inputs and labels **together**) and cut them
+#   into consecutive minibatches of `batch_size` rows (the last may be smaller).
 #
-# The hidden test trains your class on its own split of the digits with fixed
-# hyperparameters and a fixed seed and measures the test accuracy: full marks from 95 %, one
-# point of the two from 85 %.
+# What is graded: the hidden tests train your class on their own split of the digits with
+# fixed hyperparameters and a fixed seed, read the four trained parameters back and compute
+# the predictions from them with the lecture's forward pass (sigmoid hidden layer, softmax
+# output): full marks from 95 % test accuracy, one point of the two from 85 %. One more point:
+# your `predict_probabilities` and `predict` give that forward pass's probabilities and
+# classes.
 
 # %%
 class NeuralNetwork:
@@ -1161,12 +1172,16 @@ def test_q6b_predictions(NeuralNetwork):
     net = NeuralNetwork(X_train[:200], Y_train[:200], n_hidden_neurons=8, n_categories=10,
                         epochs=1, batch_size=50, eta=0.01, lmbd=0.0, seed=611)
     net.train()
+    from ps2_backprop_checks import reference_probabilities, trained_weights
+
+    expected = reference_probabilities(trained_weights(net, 64, 8, 10), X_test[:30])
     P = as_float_array(net.predict_probabilities(X_test[:30]), "predict_probabilities",
                        shape=(30, 10))
-    assert np.all((P >= 0) & (P <= 1)), "predict_probabilities should give probabilities"
-    assert np.allclose(P.sum(axis=1), 1), "each row of predict_probabilities should sum to 1"
+    assert np.allclose(P, expected, rtol=1e-4, atol=1e-6), \
+        "predict_probabilities should give the softmax outputs of the network's forward pass"
     labels = as_float_array(net.predict(X_test[:30]), "predict", shape=(30,))
-    assert np.array_equal(labels, P.argmax(axis=1)), "predict should pick the most probable class"
+    assert np.array_equal(labels, expected.argmax(axis=1)), \
+        "predict should pick the most probable class"
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1216,7 +1231,10 @@ def test_q6b_accuracy_95(NeuralNetwork):
 # your training split (50 hidden units, 10 epochs, minibatches of 16, `seed=0`) and store its
 # accuracy on your test split in `test_accuracy[i, j]` (row $i$: `eta_vals[i]`, column $j$:
 # `lmbd_vals[j]`). Then store the best pair in `best_eta` and `best_lmbd`. The heatmap drawn at
-# the end of the cell is for you to look at; it is not graded.
+# the end of the cell is for you to look at; it is not graded. The hidden tests retrain your
+# `NeuralNetwork` on your split (`X_train`, `Y_train_onehot`, `X_test`, `y_test` from
+# question 6) for your best cell and one other cell: each point of this question needs your
+# table to hold the accuracies they reach.
 
 # %%
 # BEGIN SOLUTION
@@ -1263,31 +1281,37 @@ def test_q7_public(test_accuracy, eta_vals, lmbd_vals):
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q7_table_shape(test_accuracy, eta_vals, lmbd_vals):
+def test_q7_table_shape(test_accuracy, eta_vals, lmbd_vals, NeuralNetwork, X_train,
+                        Y_train_onehot, X_test, y_test):
     from ps2_backprop_checks import check_grid
 
-    check_grid(test_accuracy, eta_vals, lmbd_vals, part="shape")
+    check_grid(test_accuracy, eta_vals, lmbd_vals, part="shape", NeuralNetwork=NeuralNetwork,
+               split=(X_train, Y_train_onehot, X_test, y_test))
 
 # %%
 """ # BEGIN TEST CONFIG
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q7_plausible_best_cell(test_accuracy, eta_vals, lmbd_vals):
+def test_q7_cells_recomputed(test_accuracy, eta_vals, lmbd_vals, NeuralNetwork, X_train,
+                             Y_train_onehot, X_test, y_test):
     from ps2_backprop_checks import check_grid
 
-    check_grid(test_accuracy, eta_vals, lmbd_vals, part="best")
+    check_grid(test_accuracy, eta_vals, lmbd_vals, part="best", NeuralNetwork=NeuralNetwork,
+               split=(X_train, Y_train_onehot, X_test, y_test))
 
 # %%
 """ # BEGIN TEST CONFIG
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q7_best_pair(test_accuracy, eta_vals, lmbd_vals, best_eta, best_lmbd):
+def test_q7_best_pair(test_accuracy, eta_vals, lmbd_vals, best_eta, best_lmbd, NeuralNetwork,
+                      X_train, Y_train_onehot, X_test, y_test):
     from ps2_backprop_checks import check_grid
 
     check_grid(test_accuracy, eta_vals, lmbd_vals, part="argmax", best_eta=best_eta,
-               best_lmbd=best_lmbd)
+               best_lmbd=best_lmbd, NeuralNetwork=NeuralNetwork,
+               split=(X_train, Y_train_onehot, X_test, y_test))
 
 # %% [raw]
 # # END TESTS

@@ -7,6 +7,12 @@ or the 8×8 digits split with the grader's own seed), computes the expected answ
 Gradients are compared with the relative error of :mod:`reference_impl.gradcheck`,
 max |a − b| / max(1e-8, |a| + |b|), which must stay below ``GRADIENT_TOLERANCE``.
 
+No point comes from a number the student's code reports about itself when the grader can
+compute it: the gradient check compares the student's numerical gradients with the true ones;
+a trained ``NeuralNetwork`` is judged by reading its four weight arrays back and predicting
+with the reference forward pass (:func:`reference_predictions`), never by its own
+``predict``; and a grid-search cell is recomputed by training the student's class again.
+
 This module belongs to its problem set's folder. ``nngrade build`` ships it inside the
 autograder zip, and the hidden tests import it as ``ps2_backprop_checks``: the nngrade engine's
 test loader registers the zip's copy in the grader, otter copies it next to the
@@ -35,6 +41,9 @@ __all__ = [
     "check_backpropagation",
     "check_numerical_gradients",
     "digits_split",
+    "WEIGHT_NAMES",
+    "trained_weights",
+    "reference_predictions",
     "training_accuracy",
     "check_split",
     "check_grid",
@@ -156,11 +165,17 @@ def check_own_gradient_check(
         raise AssertionError("gradcheck_error is not below 1e-6: one of your gradients (or "
                              "your numerical check) is off")
     net = random_network(np.random.default_rng(seed), n=5)
+    _, truth = lecture_cost_and_gradients(**net, lmbd=0.1)
     analytic = _four_arrays(backpropagation(**net, lmbd=0.1), "backpropagation")
     numeric = _four_arrays(numerical_gradients(**net, lmbd=0.1), "numerical_gradients")
-    for name, a, n in zip(BACKPROP_NAMES, analytic, numeric, strict=True):
+    for name, a, n, t in zip(BACKPROP_NAMES, analytic, numeric, truth, strict=True):
         a, n = as_float_array(a, f"backpropagation's {name}"), as_float_array(
             n, f"numerical_gradients' {name}")
+        if n.shape != np.shape(t) or relative_error(n, t) >= GRADIENT_TOLERANCE:
+            raise AssertionError(
+                f"on a new network with lmbd = 0.1, your numerical gradients are not the "
+                f"gradients of the cost ({name}): a gradient check needs a true reference"
+            )
         if a.shape != n.shape or relative_error(a, n) >= GRADIENT_TOLERANCE:
             raise AssertionError(
                 f"on a new network with lmbd = 0.1, your backpropagation and your numerical "
@@ -177,20 +192,60 @@ def digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     return X_train, np.eye(10)[y_train], X_test, y_test
 
 
-def training_accuracy(NeuralNetwork: Any, seed: int) -> float:
-    """Train the student's class with the fixed ``TRAINING`` settings; its test accuracy."""
-    X_train, Y_train, X_test, y_test = digits_split(seed)
-    if NeuralNetwork is None:
+#: The attributes the problem set asks ``NeuralNetwork`` to keep its parameters in.
+WEIGHT_NAMES = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
+
+
+def trained_weights(net: Any, n_features: int, n_hidden: int, n_categories: int) -> list:
+    """The network's four parameters, read back as data and checked against the shapes the
+    grader asked its constructor for."""
+    shapes = ((n_features, n_hidden), (n_hidden,), (n_hidden, n_categories), (n_categories,))
+    weights = []
+    for name, shape in zip(WEIGHT_NAMES, shapes, strict=True):
+        try:
+            value = getattr(net, name)
+        except AttributeError:
+            raise AssertionError(f"NeuralNetwork keeps no self.{name}: the grader reads the "
+                                 "trained weights from the four attributes the question names"
+                                 ) from None
+        array = as_float_array(value, f"self.{name}")
+        if array.shape != shape:
+            raise AssertionError(f"self.{name} should have shape {shape} for this network; "
+                                 f"yours has {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise AssertionError(f"self.{name} holds NaN or infinite values after training")
+        weights.append(array)
+    return weights
+
+
+def reference_probabilities(weights: list, X: np.ndarray) -> np.ndarray:
+    """The reference forward pass (sigmoid hidden layer, softmax output) with these weights."""
+    from reference_impl.activations import sigmoid, softmax
+
+    W_h, b_h, W_o, b_o = weights
+    return softmax(sigmoid(np.asarray(X, dtype=float) @ W_h + b_h) @ W_o + b_o)
+
+
+def reference_predictions(weights: list, X: np.ndarray) -> np.ndarray:
+    """The class the reference forward pass gives each row of ``X``."""
+    return np.argmax(reference_probabilities(weights, X), axis=1)
+
+
+def _trained(NeuralNetwork: Any, X: np.ndarray, Y: np.ndarray, settings: dict, seed: int) -> list:
+    if NeuralNetwork is None or NeuralNetwork is Ellipsis:
         raise AssertionError("NeuralNetwork has no answer yet")
-    net = NeuralNetwork(X_train, Y_train, **TRAINING, seed=seed)
+    net = NeuralNetwork(X, Y, **settings, seed=seed)
     net.train()
-    predictions = as_float_array(net.predict(X_test), "predict(X_test)")
-    if predictions.shape != y_test.shape:
-        predictions = predictions.reshape(-1) if predictions.size == y_test.size else predictions
-    if predictions.shape != y_test.shape:
-        raise AssertionError(f"predict should return one label per row: shape {y_test.shape}; "
-                             f"yours has {predictions.shape}")
-    return float(np.mean(predictions == y_test))
+    return trained_weights(net, X.shape[1], settings["n_hidden_neurons"],
+                           settings["n_categories"])
+
+
+def training_accuracy(NeuralNetwork: Any, seed: int) -> float:
+    """Train the student's class with the fixed ``TRAINING`` settings on the grader's split;
+    the test accuracy of the weights it learnt, predicted with the reference forward pass."""
+    X_train, Y_train, X_test, y_test = digits_split(seed)
+    weights = _trained(NeuralNetwork, X_train, Y_train, TRAINING, seed)
+    return float(np.mean(reference_predictions(weights, X_test) == y_test))
 
 
 def check_split(split: Callable, seed: int, part: str) -> None:
@@ -231,14 +286,20 @@ def check_split(split: Callable, seed: int, part: str) -> None:
 
 def check_grid(
     accuracy: Any, eta_vals: Any, lmbd_vals: Any, part: str, best_eta: Any = None,
-    best_lmbd: Any = None,
+    best_lmbd: Any = None, NeuralNetwork: Any = None, split: Any = None,
 ) -> None:
     """The grid-search table: ``part`` "shape" (one row per eta, one column per lambda, at
-    least 3 of each, accuracies in [0, 1]), "best" (a plausible best cell: ≥ 0.9 on the digits),
-    or "argmax" (best_eta and best_lmbd are the values at the table's best cell)."""
+    least 3 of each, accuracies in [0, 1]), "best" (the table's best cell and one other cell,
+    recomputed: :func:`_recompute_cells`), or "argmax" (best_eta and best_lmbd are the values
+    at the table's best cell). Given ``NeuralNetwork`` and ``split``, every part first
+    recomputes those cells: no point rests on a table the grader cannot reproduce."""
     etas = as_float_array(eta_vals, "eta_vals").reshape(-1)
     lmbds = as_float_array(lmbd_vals, "lmbd_vals").reshape(-1)
     table = as_float_array(accuracy, "test_accuracy")
+    if NeuralNetwork is not None or split is not None:  # every point rests on real cells
+        if table.shape != (len(etas), len(lmbds)) or table.size == 0:
+            raise AssertionError("test_accuracy does not have the shape of the grid")
+        _recompute_cells(table, etas, lmbds, NeuralNetwork, split)
     if part == "shape":
         if len(etas) < 3 or len(lmbds) < 3:
             raise AssertionError("the grid needs at least 3 values of eta and 3 of lambda")
@@ -252,9 +313,8 @@ def check_grid(
     if table.shape != (len(etas), len(lmbds)) or table.size == 0:
         raise AssertionError("test_accuracy does not have the shape of the grid")
     if part == "best":
-        if not np.nanmax(table) >= 0.9:
-            raise AssertionError("no cell of the grid reaches 90 % test accuracy: the best "
-                                 "settings should")
+        if NeuralNetwork is None or split is None:
+            raise AssertionError("the grid's cells cannot be recomputed")
         return
     # Ties are common (accuracies are multiples of 1/360): any cell holding the maximum counts.
     rows = np.flatnonzero(np.isclose(etas, as_float(best_eta, "best_eta")))
@@ -263,3 +323,36 @@ def check_grid(
     if not any(table[i, j] == best for i in rows for j in columns):
         raise AssertionError("best_eta and best_lmbd are not the values of the best cell")
 
+
+
+#: The settings question 7 asks every cell of the grid to be trained with.
+GRID_TRAINING = {"n_hidden_neurons": 50, "n_categories": 10, "epochs": 10, "batch_size": 16}
+#: How far a reported cell may be from the grader's recomputation: two test images of 360
+#: (a tie in the softmax broken the other way, float32 arithmetic).
+GRID_TOLERANCE = 2.5 / 360
+
+
+def _recompute_cells(table: np.ndarray, etas: np.ndarray, lmbds: np.ndarray,
+                     NeuralNetwork: Any, split: Any) -> None:
+    """Train the student's class again for the table's best cell and one cell of the grader's
+    choosing, on the student's own split (``split``: X_train, Y_train_onehot, X_test, y_test
+    fetched as data), predict with the reference forward pass, and compare with the table."""
+    X_train, Y_train, X_test, y_test = (as_float_array(a, name) for a, name in zip(
+        split, ("X_train", "Y_train_onehot", "X_test", "y_test"), strict=True))
+    if X_train.ndim != 2 or Y_train.shape != (len(X_train), 10) or X_test.ndim != 2 or \
+            y_test.shape != (len(X_test),) or X_test.shape[1] != X_train.shape[1]:
+        raise AssertionError("the grid cannot be recomputed: X_train, Y_train_onehot, X_test "
+                             "and y_test do not describe a split of the digits")
+    best = np.unravel_index(np.nanargmax(table), table.shape)
+    rng = np.random.default_rng(int(table.size) * 7919 + 701)
+    other = (int(rng.integers(table.shape[0])), int(rng.integers(table.shape[1])))
+    for i, j in dict.fromkeys([tuple(int(k) for k in best), other]):
+        settings = {**GRID_TRAINING, "eta": float(etas[i]), "lmbd": float(lmbds[j])}
+        weights = _trained(NeuralNetwork, X_train, Y_train, settings, seed=0)
+        accuracy = float(np.mean(reference_predictions(weights, X_test) == y_test))
+        if not abs(accuracy - float(table[i, j])) <= GRID_TOLERANCE:
+            raise AssertionError(
+                f"retrained with eta = {etas[i]:g} and lambda = {lmbds[j]:g} on your split, "
+                f"your NeuralNetwork reaches {accuracy:.1%} on your test split; your table says "
+                f"{float(table[i, j]):.1%}"
+            )

@@ -61,10 +61,17 @@
 # only the notebook, the grader trains them by running your cells. **Delete a `.keras` file
 # whenever you change that model**, or the old one is what gets loaded and graded.
 #
-# **What the grader feeds your models.** The hidden tests call `model.predict` on the 10,000
-# test images prepared as in question 1: shape `(n, 784)`, dtype `float32`, values in
-# $[0, 1]$. Your models must take exactly that input and return 10 class probabilities per
-# image.
+# **How the grader judges your models.** The grader takes each model's architecture
+# (`model.get_config()`) and its trained weights (`model.get_weights()`) and computes the
+# predictions itself, on 10,000 test images prepared as in question 1: shape `(n, 784)`, dtype
+# `float32`, values in $[0, 1]$. It never calls your model's `predict`. So each model must be a
+# `keras.Sequential` model that takes exactly that input and outputs 10 class probabilities,
+# built from Keras's own layers: `Dense`, `Dropout`, `Activation`, `Softmax`, `ReLU`,
+# `LeakyReLU`, `BatchNormalization`, `Rescaling`, `Flatten`, `Reshape`, `GaussianNoise`,
+# `GaussianDropout`, `AlphaDropout`, with Keras's built-in activations (`"relu"`, `"softmax"`,
+# `"tanh"`, …). A `Lambda` layer, a layer or activation of your own, or a model written as a
+# subclass cannot be graded. Layer sizes, activations and parameter counts are read from the
+# same architecture and weights.
 
 # %%
 import os
@@ -704,8 +711,10 @@ def test_q5b_accuracy_975(mlp):
 # **6.** Build, compile and train `challenge_model` (set `challenge_epochs` too, and change
 # the `fit_or_load` line if you need other training settings): any Keras model that takes
 # the prepared images and outputs 10 class probabilities, reaching **at least 98 %** test accuracy. Everything is
-# allowed (more units, more layers, dropout, another optimizer, a smaller learning rate for
-# the last epochs, starting from `mlp`'s weights) within the time budget. Do not train on the
+# allowed (more units, more layers, dropout, batch normalisation, another optimizer, a smaller
+# learning rate for the last epochs, starting from `mlp`'s weights) within the time budget,
+# as long as the model is a `keras.Sequential` of the layers listed at the top of this
+# notebook (convolutional layers cannot be graded). Do not train on the
 # test images: that is not a design, and it is checked by hand.
 
 # %%

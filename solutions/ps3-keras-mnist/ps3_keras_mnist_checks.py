@@ -1,19 +1,21 @@
 """Hidden-test checks for problem set 3 (Keras on MNIST).
 
 A student's model is whatever the test received: under the nngrade engine a proxy of the model
-that stays in the sandbox (attribute reads and calls cross the boundary as plain data), under
-otter the model itself. Everything here goes through the same few public Keras methods, which
-both provide:
+that stays in the sandbox, under otter the model itself. Points never come from what the
+model's own code reports about itself: the grader takes the model as data and judges it with
+the trusted evaluator :mod:`autograder.engine.models`:
 
-* ``model.get_config()`` and ``model.get_compile_config()``: plain dicts, read for the layer
-  sizes and activations, the optimizer, the loss and the metrics;
-* ``model.count_params()``: an int;
-* ``model.predict(x, verbose=0)``: the class probabilities of the grader's images.
+* ``model.get_config()`` and ``model.get_weights()``: plain dicts and numeric arrays, which
+  the evaluator validates (a ``Sequential`` model of built-in layers and activations, every
+  weight of the shape its layer needs);
+* the layer sizes, the activations and the parameter count are read from that validated
+  config and from the weights' shapes, not from ``count_params()``;
+* accuracy is the evaluator's own forward pass over those weights on the MNIST test images,
+  scored against labels that never enter the sandbox. The student's ``predict`` is never
+  called for a point.
 
-Nothing from the submission is deserialised here: configs are dicts of plain data that the
-codec has already checked, and predictions are coerced to a float64 array of the expected
-shape before anything is computed from them. Accuracy is computed on this side, against the
-true labels of the MNIST test set, which never enter the sandbox.
+``model.get_compile_config()`` (the optimizer, loss and metric chosen) is the one setting
+read as the student reports it: it is a choice, with nothing to measure.
 
 This module belongs to its problem set's folder. ``nngrade build`` ships it inside the
 autograder zip, and the hidden tests import it as ``ps3_keras_mnist_checks``: the nngrade engine's
@@ -29,11 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks import as_float_array
+from autograder.engine.models import JudgedModel, judge
 
 __all__ = [
-    "PREDICT_CHUNK",
-    "dense_layers",
+    "judged",
     "check_dense_architecture",
     "check_parameter_count",
     "check_compiled_like_the_lecture",
@@ -42,10 +43,6 @@ __all__ = [
     "check_accuracy",
     "check_output_and_loss",
 ]
-
-#: Images per ``predict`` call: a reply of 5,000 × 10 probabilities stays far below the
-#: sandbox's per-call output cap even in float64.
-PREDICT_CHUNK = 5000
 
 
 def _call(model: Any, method: str, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -61,53 +58,9 @@ def _call(model: Any, method: str, name: str, *args: Any, **kwargs: Any) -> Any:
     return function(*args, **kwargs)
 
 
-def _activation_name(value: Any) -> str:
-    """A Keras activation as saved in a layer config: a name, or a serialised function."""
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, dict):  # {"module": ..., "class_name": "function", "config": "relu"}
-        config = value.get("config")
-        if isinstance(config, str):
-            return config.lower()
-        return str(value.get("class_name", "?")).lower()
-    return "linear" if value is None else "?"
-
-
-def dense_layers(config: Any, name: str) -> list[tuple[int, str]]:
-    """``(units, activation)`` of every Dense layer, in order, from ``model.get_config()``.
-
-    A separate ``Activation`` layer (or ``Softmax``/``ReLU`` layer) right after a Dense layer
-    with no activation of its own counts as that layer's activation, so
-    ``Dense(10), Activation("softmax")`` reads as ``(10, "softmax")``. Input, Dropout and
-    Flatten layers carry no weights and are skipped.
-    """
-    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-        raise AssertionError(f"{name}.get_config() does not describe a Keras model with layers")
-    layers: list[tuple[int, str]] = []
-    for layer in config["layers"]:
-        if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
-            raise AssertionError(f"{name}.get_config() holds a layer that cannot be read")
-        kind, settings = str(layer.get("class_name", "")), layer["config"]
-        if kind == "Dense":
-            units = settings.get("units")
-            if not isinstance(units, int) or isinstance(units, bool):
-                raise AssertionError(f"{name}: a Dense layer without a number of units")
-            layers.append((units, _activation_name(settings.get("activation"))))
-        elif kind in ("Activation", "Softmax", "ReLU") and layers and layers[-1][1] == "linear":
-            activation = (
-                _activation_name(settings.get("activation")) if kind == "Activation" else kind
-            )
-            layers[-1] = (layers[-1][0], activation.lower())
-        elif kind in ("InputLayer", "Dropout", "Flatten", "Reshape"):
-            continue
-        else:
-            layers.append((-1, kind))  # a layer of another kind: never matches a Dense spec
-    return layers
-
-
 def check_dense_architecture(model: Any, name: str, expected: list[tuple[int, str]]) -> None:
     """The model's Dense layers are exactly ``expected`` (units, activation), in order."""
-    layers = dense_layers(_call(model, "get_config", name), name)
+    layers = judged(model, name).dense_layers()
     if len(layers) != len(expected):
         raise AssertionError(
             f"{name} should have {len(expected)} Dense layer(s) (plus its input); "
@@ -126,9 +79,8 @@ def check_dense_architecture(model: Any, name: str, expected: list[tuple[int, st
 
 
 def check_parameter_count(model: Any, name: str, expected: int) -> None:
-    count = _call(model, "count_params", name)
-    if not isinstance(count, int) or isinstance(count, bool):
-        raise AssertionError(f"{name}.count_params() did not return an integer")
+    """The number of weights the model handed over (their shapes validated by its layers)."""
+    count = judged(model, name).parameters
     if count != expected:
         raise AssertionError(f"{name} has {count:,} parameters, which is not the right number")
 
@@ -171,42 +123,42 @@ def mnist_test_set() -> tuple[np.ndarray, np.ndarray]:
     return x, labels.astype(np.int64)
 
 
-#: Accuracy per submission (its Remote, or the model itself under otter) and model name: the
-#: three accuracy bands of one model cost one pass over the test set, not three.
-_ACCURACIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Per submission (its Remote) and model name, under the nngrade engine: the model as judged,
+#: and its accuracy. One fetch of the weights and one pass over the test set serve every test
+#: of a model, since the notebook has finished running when the tests start. Under otter the
+#: tests run while the notebook still trains the same model objects, so nothing is kept.
+_JUDGED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cache(model: Any) -> dict:
+    from autograder.engine.remote import RemoteRef
+
+    if type(model) is not RemoteRef:
+        return {}
+    return _JUDGED.setdefault(model._remote, {})
+
+
+def judged(model: Any, name: str) -> JudgedModel:
+    """``model`` as the grader judges it: its validated config and weights."""
+    cached = _cache(model)
+    if ("model", name) not in cached:
+        cached["model", name] = judge(model, name)
+    return cached["model", name]
 
 
 def test_accuracy(model: Any, name: str) -> float:
-    """Accuracy of ``model.predict`` on the MNIST test set, computed here from the labels.
-
-    Remembered for the rest of the submission's grading (keyed weakly on the submission's
-    connection, so the next submission never sees it)."""
-    from autograder.engine.remote import RemoteRef
-
-    owner = model._remote if type(model) is RemoteRef else model
-    try:
-        cached = _ACCURACIES.setdefault(owner, {})
-    except TypeError:  # not weak-referenceable or not hashable: no cache
-        cached = {}
-    if name not in cached:
-        cached[name] = _measure_accuracy(model, name)
-    return cached[name]
-
-
-def _measure_accuracy(model: Any, name: str) -> float:
-    x, labels = mnist_test_set()
-    predictions = []
-    for start in range(0, len(x), PREDICT_CHUNK):
-        chunk = np.array(x[start : start + PREDICT_CHUNK])
-        got = as_float_array(
-            _call(model, "predict", name, chunk, verbose=0),
-            f"{name}.predict on {len(chunk):,} test images",
-            shape=(len(chunk), 10),
-        )
+    """Accuracy on the MNIST test set of the grader's forward pass over the model's weights,
+    computed here from the labels; remembered for the rest of the submission's grading."""
+    cached = _cache(model)
+    if ("accuracy", name) not in cached:
+        x, labels = mnist_test_set()
+        got = judged(model, name).predict(x)
+        if got.shape != (len(x), 10):
+            raise AssertionError(f"{name} should output 10 class probabilities per image")
         if not np.all(np.isfinite(got)):
-            raise AssertionError(f"{name}.predict returned NaN or infinite values")
-        predictions.append(np.argmax(got, axis=1))
-    return float(np.mean(np.concatenate(predictions) == labels))
+            raise AssertionError(f"{name} gives NaN or infinite outputs on some test images")
+        cached["accuracy", name] = float(np.mean(np.argmax(got, axis=1) == labels))
+    return cached["accuracy", name]
 
 
 test_accuracy.__test__ = False  # not a pytest test, despite its name
