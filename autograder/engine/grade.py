@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from autograder.engine.base import EngineSettings, installed_version
+from autograder.engine.feedback import whole_message
 from autograder.engine.job import Job
 from autograder.engine.remote import Remote, SubmissionFault
 from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
@@ -37,15 +38,15 @@ from nnkit.mnist import DATA_ENV_VAR, data_dir
 
 __all__ = ["NngradeEngine", "grade_submission", "run_test", "copy_submission_files"]
 
-MAX_MESSAGE_CHARS = 500
+MAX_MESSAGE_CHARS = 1000
 #: Files of a folder submission copied into the work folder: at most this much in total.
 MAX_SUBMISSION_FILES_BYTES = 256 * 2**20
 MAX_SUBMISSION_FILES = 100
 
 
 def _short(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+    """``text`` on one line, cut (if at all) after a whole sentence, with a marker."""
+    return whole_message(text, MAX_MESSAGE_CHARS)
 
 
 def run_test(test: GradingTest, remote: Remote) -> TestResult:
@@ -105,14 +106,15 @@ def grade_submission(
         with kernel:  # starts the kernel; leaving the block kills every process it made
             result.sandboxed = kernel.sandboxed
             result.output.extend(kernel.warnings)
-            for number, source in enumerate(submission.code_cells, start=1):
+            places = submission.code_cell_places
+            for number, source in enumerate(submission.code_cells):
                 cell = kernel.execute(source)
+                place = places[number] if number < len(places) else f"Cell {number + 1}"
+                place = place[:1].upper() + place[1:]
                 if cell.status == "error":
-                    result.output.append(
-                        _short(f"Cell {number} raised {cell.ename}: {cell.evalue}")
-                    )
+                    result.output.append(_short(f"{place} raised {cell.ename}: {cell.evalue}"))
                 elif cell.status != "ok":  # a limit: the sandbox says which, in words
-                    result.output.append(_short(f"Cell {number}: {cell.evalue}."))
+                    result.output.append(_short(f"{place}: {cell.evalue}."))
                 if not kernel.alive:
                     result.output.append("The remaining cells were not run.")
                     break

@@ -29,13 +29,21 @@ class ProblemSetTests:
     autograder_zip: Path
     fingerprint: str
     solutions_commit: str = ""
+    #: The questions graded by hand, with their points: ``(("q7", 2.0),)``.
+    manual: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def from_zip(
-        cls, name: str, autograder_zip: Path, solutions_commit: str = ""
+        cls,
+        name: str,
+        autograder_zip: Path,
+        solutions_commit: str = "",
+        manual: tuple[tuple[str, float], ...] = (),
     ) -> ProblemSetTests:
         """The problem set ``name`` as tested by ``autograder_zip``."""
-        return cls(name, autograder_zip, tests_fingerprint(autograder_zip), solutions_commit)
+        return cls(
+            name, autograder_zip, tests_fingerprint(autograder_zip), solutions_commit, manual
+        )
 
     def questions(self) -> list[Question]:
         """The questions and their tests, loaded once per process (and per fingerprint)."""

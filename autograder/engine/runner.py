@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.engine.base import Engine
-from autograder.engine.feedback import feedback_markdown
+from autograder.engine.feedback import feedback_html, feedback_markdown
 from autograder.engine.job import Job
 from autograder.engine.provenance import submitted_at
 from autograder.engine.sandbox import SandboxLimits
@@ -43,12 +43,16 @@ def grade_job(engine: Engine, job: Job, limits: SandboxLimits) -> SubmissionResu
         submitted_at=submitted_at(job),
         graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         solutions_commit=job.problem_set.solutions_commit,
+        manual=dict(job.problem_set.manual),
     )
 
 
 def grade_and_write(engine: Engine, job: Job, limits: SandboxLimits, out: Path) -> str:
-    """Grade ``job`` and write ``out/<student>/feedback.md`` and ``results.json``; returns
+    """Grade ``job`` and write ``out/<student>/feedback.md``, ``feedback.html`` and
+    ``results.json``; returns
     the student id."""
     result = grade_job(engine, job, limits)
-    write_results(result, out / job.student, feedback_markdown(result))
+    write_results(
+        result, out / job.student, feedback_markdown(result), feedback_html(result)
+    )
     return job.student
