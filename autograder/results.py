@@ -33,6 +33,7 @@ __all__ = [
     "SUBMISSION_STATUSES",
     "RESULTS_FILE",
     "FEEDBACK_FILE",
+    "FEEDBACK_HTML_FILE",
     "SUMMARY_FILE",
     "ResultsFormatError",
     "TestResult",
@@ -53,6 +54,7 @@ SUBMISSION_STATUSES = (GRADED, MALFORMED, ERROR)
 
 RESULTS_FILE = "results.json"
 FEEDBACK_FILE = "feedback.md"
+FEEDBACK_HTML_FILE = "feedback.html"
 SUMMARY_FILE = "summary.csv"
 VISIBLE, HIDDEN = "visible", "after_published"
 
@@ -61,10 +63,11 @@ class ResultsFormatError(ValueError):
     """A file or document that is not a results.json this contract can read."""
 
 
-def status_of_test(score: float, max_score: float) -> str:
-    """A test's status, the one definition: ``"passed"`` when it earned its maximum (or more,
-    for sources that give extra credit), else ``"failed"``."""
-    return "passed" if score >= max_score else "failed"
+def status_of_test(score: float, max_score: float, message: str = "") -> str:
+    """A test's status, the one definition: ``"failed"`` when it earned less than its maximum
+    or left a message (a 0-point check that failed earns its maximum, 0, and still failed),
+    else ``"passed"`` (a score above the maximum is extra credit from another source)."""
+    return "failed" if score < max_score or message else "passed"
 
 
 @dataclass
@@ -82,7 +85,7 @@ class TestResult:
 
     @property
     def status(self) -> str:
-        return status_of_test(self.score, self.max_score)
+        return status_of_test(self.score, self.max_score, self.message)
 
     @property
     def passed(self) -> bool:
@@ -138,6 +141,7 @@ class SubmissionResult:
     submitted_at: str | None = None  # ISO 8601 with offset
     graded_at: str | None = None
     solutions_commit: str = ""  # commit of the problem set's master, "dirty", or ""
+    manual: dict[str, float] = field(default_factory=dict)  # hand-graded questions: points
 
     @property
     def score(self) -> float:
@@ -146,6 +150,13 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return sum(t.max_score for t in self.tests)
+
+    def question_maxima(self) -> dict[str, float]:
+        """The autograded points each question can earn, in the tests' order."""
+        maxima: dict[str, float] = {}
+        for t in self.tests:
+            maxima[t.question] = maxima.get(t.question, 0.0) + t.max_score
+        return maxima
 
     def question_scores(self) -> dict[str, float]:
         scores: dict[str, float] = {}
@@ -194,6 +205,8 @@ class SubmissionResult:
                 "solutions_commit": self.solutions_commit,
                 "notices": list(self.output),
                 "questions": self.question_scores(),
+                "question_max_scores": self.question_maxima(),
+                "manual_questions": dict(self.manual),
             },
         }
 
@@ -240,6 +253,7 @@ class SubmissionResult:
             submitted_at=text_or_none("submitted_at"),
             graded_at=text_or_none("graded_at"),
             solutions_commit=str(extra.get("solutions_commit", "")),
+            manual={str(q): float(p) for q, p in (extra.get("manual_questions") or {}).items()},
         )
 
     def dumps(self) -> str:
@@ -258,10 +272,15 @@ def read_results(path: Path) -> SubmissionResult:
     return SubmissionResult.from_json(document)
 
 
-def write_results(result: SubmissionResult, folder: Path, feedback: str) -> None:
-    """``folder/feedback.md`` (the text given) and ``folder/results.json``, each replaced
-    atomically. results.json is written last: its presence marks the submission graded."""
+def write_results(
+    result: SubmissionResult, folder: Path, feedback: str, feedback_html: str | None = None
+) -> None:
+    """``folder/feedback.md`` (the text given), ``folder/feedback.html`` (when given) and
+    ``folder/results.json``, each replaced atomically. results.json is written last: its
+    presence marks the submission graded."""
     atomic_write(folder / FEEDBACK_FILE, feedback)
+    if feedback_html is not None:
+        atomic_write(folder / FEEDBACK_HTML_FILE, feedback_html)
     atomic_write(folder / RESULTS_FILE, result.dumps())
 
 

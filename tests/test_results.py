@@ -47,6 +47,7 @@ def a_result() -> SubmissionResult:
         submitted_at="2026-11-30T23:59:00+01:00",
         graded_at="2026-12-01T10:00:00+00:00",
         solutions_commit="d" * 40,
+        manual={"q7": 2.0},
     )
 
 
@@ -75,19 +76,27 @@ def test_results_json_is_gradescopes_format_with_our_extra_data():
         "graded_at": "2026-12-01T10:00:00+00:00", "solutions_commit": "d" * 40,
         "notices": ["Cell 3 raised NameError: name 'x' is not defined", "second notice"],
         "questions": {"q1a": 3.0, "q1b": 0.0},
+        "question_max_scores": {"q1a": 3.0, "q1b": 1.0},
+        "manual_questions": {"q7": 2.0},
     }
 
 
 @pytest.mark.parametrize("name", ["bob", "cat"])
 def test_a_results_json_written_before_the_contract_is_still_read(name):
-    """Every field the old writer wrote is read back unchanged; the two new ones are empty."""
+    """Every field the old writer wrote is read back unchanged; the new ones are empty or,
+    for the points possible per question, derived from the tests."""
     old = json.loads((FIXTURES / f"{name}-results.json").read_text())
     result = read_results(FIXTURES / f"{name}-results.json")
     new = result.to_json()
+    # The old writer called a failed 0-point check "passed"; read back, it is "failed".
+    for entry in old["tests"]:
+        if entry["max_score"] == 0 and entry["output"]:
+            entry["status"] = "failed"
     assert {k: v for k, v in new.items() if k != "extra_data"} == {
         k: v for k, v in old.items() if k != "extra_data"}
     assert {k: new["extra_data"][k] for k in old["extra_data"]} == old["extra_data"]
-    assert set(new["extra_data"]) - set(old["extra_data"]) == {"solutions_commit", "notices"}
+    assert set(new["extra_data"]) - set(old["extra_data"]) == {
+        "solutions_commit", "notices", "question_max_scores", "manual_questions"}
     assert result.solutions_commit == ""
     assert result.output == (old["output"].split("\n") if old["output"] else [])
 
@@ -105,7 +114,7 @@ def test_a_tests_status_has_one_definition_everywhere():
     """Passed when it earned its maximum, or more (extra credit from another source)."""
     for score, maximum, status in [(1.0, 1.0, "passed"), (0.0, 1.0, "failed"),
                                    (0.5, 1.0, "failed"), (2.0, 1.0, "passed"),
-                                   (0.0, 0.0, "passed")]:
+                                   (0.0, 0.0, "passed")]:  # a 0-point check, no message
         assert status_of_test(score, maximum) == status
         assert TestResult("q", "t", score, maximum, False).status == status
         assert TestResult("q", "t", score, maximum, False).to_json()["status"] == status

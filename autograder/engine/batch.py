@@ -26,6 +26,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.engine.base import Engine, EngineSettings
+from autograder.engine.feedback import manual_questions
 from autograder.engine.job import Job, ProblemSetTests, find_submissions
 from autograder.engine.provenance import solutions_commit
 from autograder.engine.registry import DEFAULT_ENGINE, get_engine
@@ -102,12 +103,13 @@ def grade_batch(
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("*/.*.json.*"):  # temporaries of a batch that was killed mid-write
         stale.unlink(missing_ok=True)
-    for stale in out.glob("*/.*.md.*"):
+    for stale in [*out.glob("*/.*.md.*"), *out.glob("*/.*.html.*")]:
         stale.unlink(missing_ok=True)
     commit = solutions_commit(master) if master is not None else ""
     if kernel_setup is None:
         kernel_setup = read_kernel_setup(_grading_config(ps_name, master))
-    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup)
+    manual = tuple(manual_questions(master).items()) if master is not None else ()
+    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup, manual)
     report = BatchReport()
     jobs = find_submissions(submissions, tests)
     todo = []

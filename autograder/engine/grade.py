@@ -36,6 +36,7 @@ from pathlib import Path
 
 from autograder.engine.base import EngineSettings, installed_version
 from autograder.engine.deadline import Deadline
+from autograder.engine.feedback import whole_message
 from autograder.engine.job import Job
 from autograder.engine.remote import DeadlineExceeded, Remote, SubmissionFault
 from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
@@ -62,12 +63,12 @@ __all__ = [
     "MAX_SUBMISSION_FILES_BYTES",
 ]
 
-MAX_MESSAGE_CHARS = 500
+MAX_MESSAGE_CHARS = 1000
 
 
 def _short(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+    """``text`` on one line, cut (if at all) after a whole sentence, with a marker."""
+    return whole_message(text, MAX_MESSAGE_CHARS)
 
 
 def run_test(test: GradingTest, remote: Remote) -> TestResult:
@@ -164,17 +165,18 @@ def grade_submission(
                     result.output.append(
                         _short(f"The grader's kernel setup failed ({prepared.status}).")
                     )
-            for number, source in enumerate(submission.code_cells, start=1):
+            places = submission.code_cell_places
+            for number, source in enumerate(submission.code_cells):
+                place = places[number] if number < len(places) else f"Cell {number + 1}"
+                place = place[:1].upper() + place[1:]
                 if deadline.expired:
-                    result.output.append(_short(f"Cell {number}: {deadline.message()}."))
+                    result.output.append(_short(f"{place}: {deadline.message()}."))
                     break
                 cell = kernel.execute(source, min(limits.cell_timeout, deadline.remaining()))
                 if cell.status == "error":
-                    result.output.append(
-                        _short(f"Cell {number} raised {cell.ename}: {cell.evalue}")
-                    )
+                    result.output.append(_short(f"{place} raised {cell.ename}: {cell.evalue}"))
                 elif cell.status != "ok":  # a limit: the sandbox says which, in words
-                    result.output.append(_short(f"Cell {number}: {cell.evalue}."))
+                    result.output.append(_short(f"{place}: {cell.evalue}."))
                 if not kernel.alive:
                     result.output.append("The remaining cells were not run.")
                     break

@@ -44,10 +44,17 @@ class ProblemSetTests:
     fingerprint: str
     solutions_commit: str = ""
     kernel_setup: str = ""  # grading.yaml's code run before the student's first cell
+    #: The questions graded by hand, with their points: ``(("q7", 2.0),)``.
+    manual: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def from_zip(
-        cls, name: str, autograder_zip: Path, solutions_commit: str = "", kernel_setup: str = ""
+        cls,
+        name: str,
+        autograder_zip: Path,
+        solutions_commit: str = "",
+        kernel_setup: str = "",
+        manual: tuple[tuple[str, float], ...] = (),
     ) -> ProblemSetTests:
         """The problem set ``name`` as tested by ``autograder_zip``.
 
@@ -56,7 +63,7 @@ class ProblemSetTests:
         if kernel_setup:
             mixed = f"{fingerprint}\0kernel_setup\0{kernel_setup}".encode()
             fingerprint = hashlib.sha256(mixed).hexdigest()
-        return cls(name, autograder_zip, fingerprint, solutions_commit, kernel_setup)
+        return cls(name, autograder_zip, fingerprint, solutions_commit, kernel_setup, manual)
 
     def questions(self) -> list[Question]:
         """The questions and their tests, loaded once per process (and per fingerprint)."""

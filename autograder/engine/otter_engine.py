@@ -51,6 +51,16 @@ def _last_line(message: str) -> str:
     return last.split(":", 1)[1].strip() if last.startswith("AssertionError:") else last
 
 
+def _message(case: dict | None, passed: bool) -> str:
+    """What the student reads for one otter test case: nothing when it passed, its final
+    assertion message when it failed (so a failed 0-point check reads as failed too)."""
+    if passed:
+        return ""
+    if case is None:
+        return "otter did not run this check"
+    return _last_line(case.get("message") or "") or "the check failed"
+
+
 def grade_with_otter_engine(
     student: str, notebook: Path, autograder_zip: Path, questions: Sequence[Question]
 ) -> SubmissionResult:
@@ -82,7 +92,7 @@ def grade_with_otter_engine(
                     test.points if passed else 0.0,
                     test.points,
                     test.hidden,
-                    "" if passed or case is None else _last_line(case["message"]),
+                    _message(case, passed),
                 )
             )
     return SubmissionResult(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.engine.base import Engine
-from autograder.engine.feedback import feedback_markdown
+from autograder.engine.feedback import feedback_html, feedback_markdown
 from autograder.engine.job import Job
 from autograder.engine.provenance import submitted_at
 from autograder.engine.sandbox import SandboxLimits
@@ -53,6 +53,7 @@ def grade_job(engine: Engine, job: Job, limits: SandboxLimits) -> SubmissionResu
         submitted_at=None if refused is not None else _submitted_at(job),
         graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         solutions_commit=job.problem_set.solutions_commit,
+        manual=dict(job.problem_set.manual),
     )
 
 
@@ -78,8 +79,11 @@ def intake_problem(job: Job) -> str | None:
 
 
 def grade_and_write(engine: Engine, job: Job, limits: SandboxLimits, out: Path) -> str:
-    """Grade ``job`` and write ``out/<student>/feedback.md`` and ``results.json``; returns
+    """Grade ``job`` and write ``out/<student>/feedback.md``, ``feedback.html`` and
+    ``results.json``; returns
     the student id."""
     result = grade_job(engine, job, limits)
-    write_results(result, out / job.student, feedback_markdown(result))
+    write_results(
+        result, out / job.student, feedback_markdown(result), feedback_html(result)
+    )
     return job.student

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.engine.feedback import cell_place
+
 __all__ = [
     "MalformedSubmission",
     "Submission",
@@ -77,11 +79,16 @@ class MalformedSubmission(ValueError):
     """The file is not a notebook we can grade; the message says why."""
 
 
+_CHECK_CALL = re.compile(r"""grader\.check\(\s*["'](?P<question>[^"']+)["']""")
+
+
 @dataclass(frozen=True)
 class Submission:
     path: Path
     sha256: str
     code_cells: tuple[str, ...]
+    #: Where each of ``code_cells`` is, in words a student can find in the notebook.
+    code_cell_places: tuple[str, ...] = ()
 
 
 def _kind(mode: int) -> str:
@@ -247,13 +254,34 @@ def read_submission(
         nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises a variety of errors for non-notebooks
         raise MalformedSubmission(f"the file is not a Jupyter notebook ({error})") from None
-    cells = []
+    cells: list[str] = []
+    questions: list[str | None] = []  # the question whose check follows each student cell
+    pending = 0  # student cells not yet followed by a question's check
+    last_question: str | None = None
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
         if not isinstance(source, str):
             raise MalformedSubmission("a code cell's source is not text")
+        check = _CHECK_CALL.search(source)
+        if check and _is_template_cell(source):
+            last_question = check.group("question")
+            questions[len(questions) - pending:] = [last_question] * pending
+            pending = 0
         if source.strip() and not _is_template_cell(source):
             cells.append(source)
-    return Submission(path=path, sha256=hashlib.sha256(raw).hexdigest(), code_cells=tuple(cells))
+            questions.append(None)
+            pending += 1
+    places = tuple(
+        cell_place(question or last_question, source, after=question is None)
+        if question or last_question
+        else cell_place(None, source)
+        for source, question in zip(cells, questions, strict=True)
+    )
+    return Submission(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        code_cells=tuple(cells),
+        code_cell_places=places,
+    )

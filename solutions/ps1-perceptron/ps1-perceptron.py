@@ -8,6 +8,13 @@
 
 # %% [raw]
 # # ASSIGNMENT CONFIG
+#
+# # Guide for instructors (this cell is not released).
+# # The rule: a mistake is charged at the question where it is made, and only there. A later
+# # question judges with the student's own earlier functions (question 4 compares with a
+# # reference loop driven by the student's `gradient`; 2a's variables are checked against the
+# # student's own `or_table`), or its text says plainly that it does not. Every realistic
+# # mistake in mistakes.yaml declares the one question it loses points in.
 # name: ps1-perceptron
 # export_cell: false
 # check_all_cell: false
@@ -55,8 +62,9 @@
 # | **total** | | **40** |
 #
 # **Multiple-choice questions** are "select all that apply". Give your answer as a set of
-# letters, e.g. `{"a", "c"}`. You earn one point for every correct option you select and lose
-# one for every incorrect option you select; a question never goes below zero.
+# letters, e.g. `{"a", "c"}`; a list `["a", "c"]`, a tuple `("a", "c")` or a string `"ac"` of
+# the same letters is accepted too. You earn one point for every correct option you select and
+# lose one for every incorrect option you select; a question never goes below zero.
 
 # %%
 import numpy as np
@@ -87,7 +95,8 @@ X_or, y_or
 # points: 3
 
 # %% [markdown]
-# **1a.** Write three vectorised functions (no loops over rows):
+# **1a.** Write three functions that work on whole arrays (NumPy's array operations make
+# each one a single line; a loop over the rows is accepted too):
 #
 # - `weighted_sum(X, w, b)`: `X` has one observation per row, `w` one weight per column;
 #   return the array of $h$, one value per row.
@@ -297,7 +306,9 @@ def test_q1b_fresh_data(complete_table):
 
 # %% [markdown]
 # **2a.** Write `squared_loss(y, p)`, returning the loss of every row, and `total_loss(y, p)`,
-# returning their sum. Then compute `or_losses` and `or_total` for your OR table.
+# returning their sum. Then compute `or_losses` and `or_total` for your OR table: the loss
+# of the probabilities `p` in `or_table` (not of the rounded `y_hat`). They are checked
+# against your own `or_table`, so a mistake in 1b is not charged again here.
 
 # %%
 def squared_loss(y, p):
@@ -337,7 +348,7 @@ def test_q2a_public(squared_loss, total_loss, or_losses, or_total):
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q2a_squared_loss(squared_loss):
+def test_q2a_functions(squared_loss, total_loss):
     import numpy as np
 
     from autograder.checks import assert_close
@@ -346,21 +357,18 @@ def test_q2a_squared_loss(squared_loss):
     rng = np.random.default_rng(201)
     y, p = rng.integers(0, 2, size=9), rng.uniform(size=9)
     assert_close(squared_loss(y, p), ref(y, p), "squared_loss on 9 new rows")
+    y, p = rng.integers(0, 2, size=11), rng.uniform(size=11)
+    assert_close(total_loss(y, p), ref(y, p).sum(), "total_loss on 11 new rows")
 
 # %%
 """ # BEGIN TEST CONFIG
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q2a_total_loss(total_loss):
-    import numpy as np
+def test_q2a_or_variables(or_losses, or_total, or_table):
+    from ps1_perceptron_checks import check_or_losses
 
-    from autograder.checks import assert_close
-    from reference_impl.perceptron import squared_loss as ref
-
-    rng = np.random.default_rng(202)
-    y, p = rng.integers(0, 2, size=11), rng.uniform(size=11)
-    assert_close(total_loss(y, p), ref(y, p).sum(), "total_loss on 11 new rows")
+    check_or_losses(or_losses, or_total, or_table)
 
 # %% [raw]
 # # END TESTS
@@ -654,8 +662,8 @@ def test_q3b_dl_db(dl_db):
 # %% [markdown]
 # **3c.** With the lecture's weights ($w_1 = 1$, $w_2 = -1$, $b = -0.5$), evaluate the three
 # derivatives at the first OR observation, $x = (0, 0)$, $y = 0$. Store them as the tuple
-# `first_gradient = (dl/dw1, dl/dw2, dl/db)`. Before you run it: which of the three must be 0,
-# and why?
+# `first_gradient = (dl/dw1, dl/dw2, dl/db)`. Before you run it: two of the three must be 0.
+# Which two, and why?
 
 # %%
 w_lecture, b_lecture = np.array([1.0, -1.0]), -0.5
@@ -771,11 +779,14 @@ def test_q3d_gradient(gradient):
 # step and after every step (`steps + 1` numbers). Do not change the `w` you are given in
 # place.
 #
-# Then train on the OR data from the lecture's starting point ($w = (1, -1)$, $b = -0.5$) with
-# $\eta = 1$ for 1000 steps, store the result in `or_w, or_b, or_losses_history`, and build
-# `or_final_table` with `complete_table`. The hidden tests rerun your function on other data
-# and compare it step by step with a reference loop that uses *your* `gradient`, so a mistake
-# in question 3 is not charged again here.
+# Then train on the OR data from the lecture's starting point, `w_lecture` and `b_lecture`
+# from 3c, with $\eta = 1$ for 1000 steps: `gradient_descent(X_or, y_or, w_lecture,
+# b_lecture, 1.0, 1000)`. Store the result in `or_w, or_b, or_losses_history`, and build
+# `or_final_table` with `complete_table`. `w_lecture` must still be $(1, -1)$ afterwards.
+#
+# The hidden tests rerun your function on other data and compare it step by step with a
+# reference loop that uses *your* `gradient`, and check your OR results against *your*
+# `gradient_descent`, so a mistake in question 3 is not charged again here.
 
 # %%
 def gradient_descent(X, y, w, b, eta, steps):
@@ -796,7 +807,7 @@ def gradient_descent(X, y, w, b, eta, steps):
     # END SOLUTION
 
 
-or_w, or_b, or_losses_history = gradient_descent(X_or, y_or, np.array([1.0, -1.0]), -0.5, 1.0, 1000)  # SOLUTION
+or_w, or_b, or_losses_history = gradient_descent(X_or, y_or, w_lecture, b_lecture, 1.0, 1000)  # SOLUTION
 or_final_table = complete_table(X_or, y_or, or_w, or_b)  # SOLUTION
 or_final_table
 
@@ -849,31 +860,29 @@ def test_q4_random_separable(gradient_descent, gradient):
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q4_or_history_decreases(or_losses_history):
+def test_q4_leaves_w_unchanged(gradient_descent, w_lecture):
     import numpy as np
 
     from autograder.checks import as_float_array
 
-    losses = as_float_array(or_losses_history, "or_losses_history", shape=(1001,))
-    assert np.all(np.isfinite(losses)), "or_losses_history contains NaN or infinity"
-    assert np.all(np.diff(losses) < 0), "the loss on OR should decrease at every step"
+    w = np.array([0.5, -0.5])
+    result = gradient_descent(np.eye(2), np.array([0, 1]), w, 0.0, 0.5, 3)
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        raise AssertionError("gradient_descent should return (w, b, losses)")
+    message = "gradient_descent must not change the w it is given in place"
+    assert np.array_equal(w, [0.5, -0.5]), message
+    lecture = as_float_array(w_lecture, "w_lecture", shape=(2,))
+    assert np.array_equal(lecture, [1.0, -1.0]), f"w_lecture changed: {message}"
 
 # %%
 """ # BEGIN TEST CONFIG
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q4_or_final_table(or_w, or_b):
-    import numpy as np
+def test_q4_or_run(gradient_descent, or_w, or_b, or_losses_history, or_final_table):
+    from ps1_perceptron_checks import check_or_training
 
-    from autograder.checks import as_float, as_float_array
-    from nnkit.datasets import logic_gate
-    from reference_impl.perceptron import neuron_predict
-
-    X, y = logic_gate("OR")
-    w, b = as_float_array(or_w, "or_w", shape=(2,)), as_float(or_b, "or_b")
-    wrong = int(np.sum(neuron_predict(X, w, b) != y))
-    assert wrong == 0, f"with your trained or_w and or_b, {wrong} of the 4 OR rows are wrong"
+    check_or_training(gradient_descent, or_w, or_b, or_losses_history, or_final_table)
 
 # %% [raw]
 # # END TESTS
@@ -954,7 +963,10 @@ def test_q5a_step(step):
 # - count the rows that were misclassified (and therefore updated) in each epoch;
 # - stop early after an epoch with no mistake;
 # - return `(w, errors)`: the weights **with $w_0$ first** (length $d + 1$) and the list of
-#   per-epoch mistake counts.
+#   per-epoch mistake counts. (The bias weight in another place costs 1 of the 4 points.)
+#
+# Then train it on AND. `logic_gate` gives AND's labels as 0 and 1: map them to $\pm 1$
+# first, e.g. `np.where(y_and == 1, 1, -1)`.
 
 # %%
 def perceptron_train(X, y, eta=0.1, epochs=20):
@@ -1005,20 +1017,22 @@ def test_q5b_and(perceptron_train):
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("AND")
-    check_perceptron_run(perceptron_train, X, 2 * y - 1, eta=0.1, epochs=20, what="AND")
+    check_perceptron_run(perceptron_train, X, 2 * y - 1, eta=0.1, epochs=20, what="AND",
+                         bias_first=False)
 
 # %%
 """ # BEGIN TEST CONFIG
 points: 1
 hidden: true
 """ # END TEST CONFIG
-def test_q5b_or(perceptron_train):
+def test_q5b_bias_first(perceptron_train):
     from ps1_perceptron_checks import check_perceptron_run
 
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("OR")
-    check_perceptron_run(perceptron_train, X, 2 * y - 1, eta=0.25, epochs=20, what="OR")
+    check_perceptron_run(perceptron_train, X, 2 * y - 1, eta=0.25, epochs=20, what="OR",
+                         bias_first=True)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1034,7 +1048,7 @@ def test_q5b_random_separable(perceptron_train):
     score = X @ np.array([1.0, -2.0, 0.5]) + 0.2
     X, score = X[np.abs(score) > 0.3], score[np.abs(score) > 0.3]  # keep a margin
     check_perceptron_run(perceptron_train, X, np.where(score > 0, 1, -1), eta=0.5, epochs=100,
-                         what="a new linearly separable set")
+                         what="a new linearly separable set", bias_first=False)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -1047,7 +1061,8 @@ def test_q5b_xor(perceptron_train):
     from nnkit.datasets import logic_gate
 
     X, y = logic_gate("XOR")
-    check_perceptron_run(perceptron_train, X, 2 * y - 1, eta=0.1, epochs=12, what="XOR")
+    check_perceptron_run(perceptron_train, X, 2 * y - 1, eta=0.1, epochs=12, what="XOR",
+                         bias_first=False)
 
 # %% [raw]
 # # END TESTS
@@ -1270,7 +1285,7 @@ hidden: true
 def test_q6a_f1(f1):
     from ps1_perceptron_checks import check_binary_metric
 
-    check_binary_metric(f1, "f1_score", seed=604)
+    check_binary_metric(f1, "f1", seed=604)
 
 # %% [raw]
 # # END TESTS
@@ -1286,8 +1301,9 @@ def test_q6a_f1(f1):
 # %% [markdown]
 # **6b.** A bank sees 1,000 transactions, of which 10 are fraud (positive, label 1). A lazy
 # classifier always answers "not fraud". Build `fraud_true` and `fraud_pred` as arrays, then
-# compute `fraud_accuracy` and `fraud_recall` with your functions. Is a 99 %-accurate fraud
-# detector good?
+# compute `fraud_accuracy`, the fraction of transactions it labels correctly (there is no
+# accuracy function to write: `np.mean(fraud_true == fraud_pred)` is enough), and
+# `fraud_recall` with your `recall`. Is a 99 %-accurate fraud detector good?
 
 # %%
 fraud_true = np.array([1] * 10 + [0] * 990)  # SOLUTION

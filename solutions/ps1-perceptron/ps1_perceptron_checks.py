@@ -21,6 +21,8 @@ from reference_impl import perceptron as ref
 
 __all__ = [
     "check_table_row",
+    "check_or_losses",
+    "check_or_training",
     "check_partial_derivative",
     "check_gradient_descent_run",
     "check_perceptron_run",
@@ -61,6 +63,53 @@ def check_table_row(
         raise AssertionError(f"{label}: y_hat should be 0 or 1; yours is {y_hat:g}")
     if y_hat != expected.y_hat:
         raise AssertionError(f"{label}: y_hat does not follow the rounding rule")
+
+
+def _or_labels() -> np.ndarray:
+    from nnkit.datasets import logic_gate
+
+    return np.asarray(logic_gate("OR")[1])
+
+
+def check_or_losses(or_losses: Any, or_total: Any, or_table: Any) -> None:
+    """2a's variables: the squared loss of the probabilities in the student's own
+    ``or_table`` (so a mistake in 1b is not charged again), per row and in total."""
+    columns = getattr(or_table, "columns", None)
+    if columns is None or "p" not in columns:
+        raise AssertionError("or_losses is the loss of or_table's column p; or_table has none")
+    y = _or_labels()
+    p = as_float_array(list(or_table["p"]), "or_table's column p", shape=y.shape)
+    expected = ref.squared_loss(y, p)
+    losses = as_float_array(or_losses, "or_losses", shape=y.shape)
+    if not np.allclose(losses, expected, rtol=1e-6, atol=1e-9):
+        raise AssertionError("or_losses is not the squared loss of or_table's p")
+    if not np.isclose(as_float(or_total, "or_total"), expected.sum(), rtol=1e-6, atol=1e-9):
+        raise AssertionError("or_total is not the sum of the squared losses of or_table's p")
+
+
+def check_or_training(
+    gradient_descent: Callable, or_w: Any, or_b: Any, or_losses_history: Any, or_final_table: Any
+) -> None:
+    """4's OR results judged with the student's own ``gradient_descent`` (follow-through):
+    the lecture's start, eta = 1, 1000 steps; ``or_final_table`` is the table of ``or_w`` and
+    ``or_b``."""
+    from nnkit.datasets import logic_gate
+
+    X, y = logic_gate("OR")
+    result = gradient_descent(X, y, np.array([1.0, -1.0]), -0.5, 1.0, 1000)
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        raise AssertionError("gradient_descent should return (w, b, losses)")
+    w, b, losses = result
+    history = as_float_array(or_losses_history, "or_losses_history", shape=(1001,))
+    if not np.allclose(history, as_float_array(losses, "losses"), rtol=1e-6, atol=1e-9):
+        raise AssertionError("or_losses_history is not what your gradient_descent gives on OR "
+                             "from the lecture's start with eta = 1 for 1000 steps")
+    assert_close(or_w, w, "or_w (your gradient_descent on OR)")
+    assert_close(or_b, b, "or_b (your gradient_descent on OR)")
+    trained_w, trained_b = as_float_array(or_w, "or_w", shape=(2,)), as_float(or_b, "or_b")
+    for row in range(len(X)):
+        check_table_row(or_final_table, row=row, x=X[row], w=trained_w, b=trained_b,
+                        what="or_final_table")
 
 
 _PARTIALS = {"dl_dw1": ("dl_dw", 0), "dl_dw2": ("dl_dw", 1), "dl_db": ("dl_db", None)}
@@ -112,10 +161,17 @@ def check_gradient_descent_run(
 
 
 def check_perceptron_run(
-    perceptron_train: Callable, X: np.ndarray, y: np.ndarray, eta: float, epochs: int, what: str
+    perceptron_train: Callable,
+    X: np.ndarray,
+    y: np.ndarray,
+    eta: float,
+    epochs: int,
+    what: str,
+    bias_first: bool = True,
 ) -> None:
-    """The student's Rosenblatt training must match the reference weight for weight and
-    epoch for epoch."""
+    """The student's Rosenblatt training must match the reference epoch for epoch and weight
+    for weight. With ``bias_first=False`` the bias weight may also come last: the one test
+    with ``bias_first=True`` is where the order the text asks for is charged."""
     expected = ref.rosenblatt_fit(X, y, eta=eta, epochs=epochs)
     result = perceptron_train(np.asarray(X, dtype=float), np.asarray(y), eta, epochs)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -127,13 +183,15 @@ def check_perceptron_run(
         errors, expected.errors_per_epoch
     ):
         raise AssertionError(f"{label}: the mistakes per epoch are not right")
-    assert_close(w, expected.weights, f"{label}: final weights (bias first)")
+    weights = as_float_array(w, f"{label}: w", shape=np.shape(expected.weights))
+    if bias_first or not np.allclose(weights, np.roll(expected.weights, -1)):
+        assert_close(weights, expected.weights, f"{label}: final weights (bias first)")
 
 
 def check_binary_metric(fn: Callable, name: str, seed: int) -> None:
     """A 0/1 metric on random labels, and on the degenerate cases where it must be 0.0."""
     reference = {"precision": metrics.precision, "recall": metrics.recall,
-                 "f1_score": metrics.f1_score}[name]
+                 "f1": metrics.f1_score}[name]
     rng = np.random.default_rng(seed)
     for _ in range(3):
         y_true, y_pred = rng.integers(0, 2, size=40), rng.integers(0, 2, size=40)

@@ -8,6 +8,12 @@
 
 # %% [raw]
 # # ASSIGNMENT CONFIG
+#
+# # Guide for instructors (this cell is not released).
+# # The rule: a mistake is charged at the question where it is made, and only there. A later
+# # question judges with the student's own earlier functions, or its text says plainly that it
+# # does not. Every realistic mistake in mistakes.yaml declares each question it loses points
+# # in; a loss in a later question is right only where that question's text says so.
 # name: ps2-backprop
 # export_cell: false
 # check_all_cell: false
