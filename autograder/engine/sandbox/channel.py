@@ -16,7 +16,7 @@ import contextlib
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -95,7 +95,13 @@ class Channel:
     # ------------------------------------------------------------------ starting
 
     def launch(
-        self, argv: list[str], env: Mapping[str, str], cwd: Path, connection_file: Path
+        self,
+        argv: list[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        connection_file: Path,
+        preexec_fn: Callable[[], None] | None = None,
+        connection_gid: int | None = None,
     ) -> subprocess.Popen:
         """Start ``argv`` as the kernel, on the spawner thread; the process it started."""
         context = zmq.Context()
@@ -107,7 +113,9 @@ class Channel:
         context.setsockopt(zmq.RCVHWM, 16)
         context.setsockopt(zmq.LINGER, 0)
         self._context = context
-        self._manager, popen = start_kernel(argv, env, cwd, connection_file, context)
+        self._manager, popen = start_kernel(
+            argv, env, cwd, connection_file, context, preexec_fn, connection_gid
+        )
         return popen
 
     def wait_until_ready(self, began: float) -> None:

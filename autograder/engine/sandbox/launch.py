@@ -78,11 +78,16 @@ def on_spawner_thread(function: Callable[..., Any], /, *args: Any, **kwargs: Any
 
 
 class KernelLauncher(KernelManager):
-    """A KernelManager that launches exactly the command line it is given."""
+    """A KernelManager that launches exactly the command line it is given.
 
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+    ``connection_gid``: the group that may read the connection file (the sandbox user's,
+    when the kernel runs as that user); else it stays readable by the grader alone.
+    """
+
+    def __init__(self, argv: list[str], connection_gid: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._argv = list(argv)
+        self._connection_gid = connection_gid
         self._spec = KernelSpec(
             argv=self._argv,
             display_name="nngrade sandbox",
@@ -93,6 +98,12 @@ class KernelLauncher(KernelManager):
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
         return self._spec
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        if self._connection_gid is not None:
+            os.chown(self.connection_file, -1, self._connection_gid)
+            os.chmod(self.connection_file, 0o640)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # No ``{name}`` substitution: paths are passed as they are.
@@ -105,15 +116,24 @@ def start_kernel(
     cwd: Path,
     connection_file: Path,
     context: zmq.Context,
+    preexec_fn: Callable[[], None] | None = None,
+    connection_gid: int | None = None,
 ) -> tuple[KernelLauncher, subprocess.Popen]:
     """Start ``argv`` as a kernel with unix sockets next to ``connection_file``.
 
-    Returns the manager (the client factory, and the owner of the connection and socket files)
-    and the process it started, whose stderr is a pipe for the caller to read.
+    ``preexec_fn`` runs in the child between fork and exec (joining the cgroups, dropping to
+    the sandbox user, asking for SIGKILL when the grader dies). Returns the manager (the
+    client factory, and the owner of the connection and socket files) and the process it
+    started, whose stderr is a pipe for the caller to read.
     """
     manager = KernelLauncher(
-        argv, transport="ipc", connection_file=str(connection_file), context=context
+        argv,
+        connection_gid=connection_gid,
+        transport="ipc",
+        connection_file=str(connection_file),
+        context=context,
     )
+    extra = {"preexec_fn": preexec_fn} if preexec_fn is not None else {}
     on_spawner_thread(
         manager.start_kernel,
         env=dict(env),
@@ -121,6 +141,7 @@ def start_kernel(
         independent=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        **extra,
     )
     # Interrupts go through the client's control channel; the manager's own control socket
     # is never read, so it is closed rather than left to fill up.
