@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ from pathlib import Path
 from autograder.engine.base import EngineSettings, installed_version
 from autograder.engine.job import Job
 from autograder.engine.remote import Remote, SubmissionFault
-from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
+from autograder.engine.sandbox import SandboxedKernel, SandboxLimits, work_folder
 from autograder.engine.submission import MalformedSubmission, read_submission, submission_files
 from autograder.engine.test_files import GradingTest, Question
 from autograder.results import SubmissionResult, TestResult
@@ -91,12 +90,15 @@ def grade_submission(
         return result
 
     result = SubmissionResult(student, [], sha256=submission.sha256)
-    with tempfile.TemporaryDirectory(prefix="nngrade-work-") as work:
+    # The sandbox's own work folder (a capped nosuid tmpfs when the grader is root); its
+    # clean-up never raises, and a problem with it is a warning in this student's result.
+    with work_folder(limits.workdir_mb * 2**20) as folder:
+        work = folder.path
         if files_from is not None:
-            result.output.extend(copy_submission_files(files_from, notebook, Path(work)))
+            result.output.extend(copy_submission_files(files_from, notebook, work))
         # SandboxUnavailable (with require_sandbox) propagates: a grader failure, not a student's.
         kernel = SandboxedKernel(
-            Path(work),
+            work,
             limits,
             readonly_paths=readonly_paths,
             require_sandbox=require_sandbox,
@@ -126,6 +128,7 @@ def grade_submission(
                 result.tests = SubmissionResult.ungraded(student, questions, message).tests
             else:
                 result.tests = [run_test(t, remote) for q in questions for t in q.tests]
+    result.output.extend(folder.warnings)
     result.seconds = time.perf_counter() - start
     return result
 

@@ -67,6 +67,7 @@ from autograder.engine.sandbox.kernel import (
 )
 from autograder.engine.sandbox.output import CellResult
 from autograder.engine.sandbox.supervisor import SandboxLimits
+from autograder.engine.sandbox.workdir import WorkFolder, work_folder
 
 __all__ = [
     "BWRAP",
@@ -76,4 +77,6 @@ __all__ = [
     "SandboxLimits",
     "SandboxUnavailable",
     "SandboxedKernel",
+    "WorkFolder",
+    "work_folder",
 ]
