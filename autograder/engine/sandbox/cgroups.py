@@ -36,9 +36,12 @@ from pathlib import Path
 
 from autograder.engine.sandbox.supervisor import WATCH_INTERVAL, ProcessTree, SandboxLimits
 
-__all__ = ["CgroupLimiter", "available", "sweep"]
+__all__ = ["STALL_ALLOWANCE", "CgroupLimiter", "available", "host_oom_kills", "sweep"]
 
 PARENT = "nngrade"
+#: A cell's time limit is extended by the time its sandbox waited for a CPU, up to this many
+#: times the limit: an honest cell on a busy host is not cut short by other gradings.
+STALL_ALLOWANCE = 3.0
 _V1_CONTROLLERS = ("memory", "pids", "cpu")
 _counter = itertools.count(1)
 
@@ -103,6 +106,11 @@ def available() -> str | None:
     if not version:
         return "neither cgroup v2 with memory, pids and cpu nor cgroup v1 memory and pids exists"
     return None
+
+
+def host_oom_kills() -> int:
+    """How many processes the host's (or any cgroup's) out-of-memory killer has killed."""
+    return _keyed(Path("/proc/vmstat")).get("oom_kill", 0)
 
 
 def _start_time(pid: int) -> str | None:
@@ -172,6 +180,7 @@ class CgroupLimiter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._removed = False
+        self._host_ooms = host_oom_kills()
         try:
             self._create()
         except OSError:
@@ -242,6 +251,11 @@ class CgroupLimiter:
                 else "cgroup v1 cgroup.procs, killed until empty",
             }
         found["processes"] = f"cgroup.procs counted, at most {limits.max_processes}"
+        if self.cpu_stall() is not None:
+            found["time"] = (
+                "wall clock, less the time the sandbox waited for a CPU (its cpu.pressure), "
+                f"at most {1 + STALL_ALLOWANCE:g} times the limit"
+            )
         return found
 
     # ------------------------------------------------------------------ the verdict
@@ -278,6 +292,26 @@ class CgroupLimiter:
             )
         if seen["processes"] - self.overhead > limits.max_processes:
             return "processes", f"the notebook started more than {limits.max_processes} processes"
+        if self._kernel_gone() and host_oom_kills() > self._host_ooms:
+            return "host", (
+                "the kernel was killed by the host's out-of-memory killer, outside this "
+                f"notebook's own limit of {limits.memory_mb} MB: the grading host ran out of "
+                "memory (a grader problem, not the student's)"
+            )
+        return None
+
+    def cpu_stall(self) -> float | None:
+        """Seconds the sandbox's tasks waited for a CPU they were ready to use (PSI "some"
+        of its cgroup v2 group), or ``None`` where the kernel does not say."""
+        group = self.groups.get("kill") if self.version == "v1" else self.groups.get("cpu")
+        if group is None:
+            return None
+        try:
+            for line in (group / "cpu.pressure").read_text().splitlines():
+                if line.startswith("some "):
+                    return int(line.rsplit("total=", 1)[1]) / 1e6
+        except (OSError, ValueError, IndexError):
+            return None
         return None
 
     def _kernel_gone(self) -> bool:

@@ -71,6 +71,9 @@ class _Cell:
     interrupted_at: float | None = None
     disconnected_at: float | None = None
     ended: tuple[str, str] | None = None  # (status, message) when the kernel was stopped
+    stall0: float | None = None  # the sandbox's CPU wait (seconds) when the cell began
+    allowance: float = 0.0  # the most the deadline may move for that wait
+    stalled: float = 0.0  # the CPU wait counted so far
 
     def complete(self, now: float) -> bool:
         """Whether the kernel finished the cell and its last messages are in (or overdue)."""
@@ -91,6 +94,13 @@ class Channel:
         self._client: Any = None
         self._monitors: list[zmq.Socket] = []
         self._lock = threading.Lock()  # held while a cell runs
+        #: Seconds the sandbox has waited for a CPU so far (a cgroup's PSI), when known: a
+        #: cell's deadline moves by what it waited during the cell, up to ``stall_allowance``
+        #: times its limit.
+        self.stall: Callable[[], float | None] | None = None
+        self.stall_allowance = 0.0
+        #: The CPU wait counted for the last cell (not charged to the total time).
+        self.last_stalled = 0.0
 
     # ------------------------------------------------------------------ starting
 
@@ -207,6 +217,8 @@ class Channel:
                 if self._over(cell, now):
                     break
                 self._wait(cell, now)
+            self._waited(cell)
+            self.last_stalled = cell.stalled
             return self._result(cell, time.monotonic() - cell.began)
 
     def output_message(self) -> str:
@@ -237,7 +249,17 @@ class Channel:
             whole_budget=remaining <= cell_timeout,
             poller=poller,
             out=Output(self.limits.max_output_bytes),
+            stall0=self.stall() if self.stall is not None else None,
+            allowance=self.stall_allowance * min(cell_timeout, remaining),
         )
+
+    def _waited(self, cell: _Cell) -> float:
+        """How far the cell's deadline has moved: the CPU wait during the cell, capped."""
+        if cell.stall0 is not None and self.stall is not None:
+            now = self.stall()
+            if now is not None:
+                cell.stalled = min(max(now - cell.stall0, 0.0), cell.allowance)
+        return cell.stalled
 
     def _over(self, cell: _Cell, now: float) -> bool:
         """Whether the cell is over: finished, or the kernel stopped (``cell.ended`` says why)."""
@@ -264,7 +286,7 @@ class Channel:
         if cell.reply is not None or cell.idle:
             return False  # finished; only waiting for the rest of its messages
         if cell.interrupted_at is None:
-            if now < cell.deadline:
+            if now < cell.deadline or now < cell.deadline + self._waited(cell):
                 return False
             if cell.whole_budget:
                 cell.ended = self.tree.kill("timeout", self.total_message())

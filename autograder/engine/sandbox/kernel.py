@@ -196,7 +196,8 @@ class SandboxedKernel:
             limits.cell_timeout if timeout is None else timeout,
             remaining=max(limits.total_timeout - self._used, 0.0),
         )
-        self._used += result.seconds
+        # The time the sandbox waited for a CPU (other gradings) is not the notebook's.
+        self._used += max(result.seconds - self._channel.last_stalled, 0.0)
         if tree.death is None and self._used >= limits.total_timeout:
             tree.kill("timeout", self._channel.total_message())
         return result
@@ -275,6 +276,9 @@ class SandboxedKernel:
         if self._limiter is not None:
             self._limiter.overhead = 2 if use_bwrap else 1  # bwrap and its init; the reaper
             self._tree.explain = self._limiter.verdict
+            if self._limiter.cpu_stall() is not None:
+                self._channel.stall = self._limiter.cpu_stall
+                self._channel.stall_allowance = cgroups.STALL_ALLOWANCE
             self._tree.kill_rest = self._limiter.kill_all
             self.enforcement.update(self._limiter.enforcement)
             return
