@@ -270,13 +270,15 @@ with work_folder(2**26) as folder:
 
 
 def sandbox_processes_of(grader_pid: int) -> list[int]:
-    """Processes of the sandbox user in a cgroup of the grader ``grader_pid``, or any process
-    of the sandbox user whose grader is gone and that no cgroup holds."""
+    """The running (not zombie) processes of the sandbox user in a cgroup of the grader
+    ``grader_pid``."""
     found = []
-    for proc in psutil.process_iter(["uids"]):
+    for proc in psutil.process_iter(["uids", "status"]):
         try:
             if proc.info["uids"] is None or proc.info["uids"].real != USER.uid:
                 continue
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue  # dead, waiting for the host's init to reap it: nothing runs
             groups = Path(f"/proc/{proc.pid}/cgroup").read_text()
         except (OSError, psutil.Error):
             continue

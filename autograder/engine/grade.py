@@ -34,12 +34,22 @@ from autograder.engine.test_files import GradingTest, Question
 from autograder.results import SubmissionResult, TestResult
 from nnkit.mnist import DATA_ENV_VAR, data_dir
 
-__all__ = ["NngradeEngine", "grade_submission", "run_test", "copy_submission_files"]
+__all__ = [
+    "NngradeEngine",
+    "SandboxLost",
+    "grade_submission",
+    "run_test",
+    "copy_submission_files",
+]
 
 MAX_MESSAGE_CHARS = 500
 #: Files of a folder submission copied into the work folder: at most this much in total.
 MAX_SUBMISSION_FILES_BYTES = 256 * 2**20
 MAX_SUBMISSION_FILES = 100
+
+
+class SandboxLost(RuntimeError):
+    """The sandbox was killed by the host, not for a limit of the submission: regrade it."""
 
 
 def _short(text: str) -> str:
@@ -109,6 +119,8 @@ def grade_submission(
             result.output.extend(kernel.warnings)
             for number, source in enumerate(submission.code_cells, start=1):
                 cell = kernel.execute(source)
+                if cell.status == "host":  # the host failed the student: a grader failure
+                    raise SandboxLost(f"cell {number}: {cell.evalue}")
                 if cell.status == "error":
                     result.output.append(
                         _short(f"Cell {number} raised {cell.ename}: {cell.evalue}")
