@@ -9,23 +9,22 @@ and how is described in the package documentation (:mod:`autograder.engine.sandb
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import psutil
 
 from autograder.engine.sandbox import cgroups, host, workdir
 from autograder.engine.sandbox.channel import Channel, died
-from autograder.engine.sandbox.identity import SandboxUser, drop_privileges, sandbox_user
+from autograder.engine.sandbox.identity import SandboxUser, sandbox_user
+from autograder.engine.sandbox.launch import child_setup
 from autograder.engine.sandbox.mounts import SANDBOX_UID, MountPlan, bwrap_argv
 from autograder.engine.sandbox.output import CellResult
 from autograder.engine.sandbox.supervisor import (
@@ -67,8 +66,6 @@ ROOT_MAPPED_WARNING = (
     "SANDBOX UID IS ROOT'S: bubblewrap runs as the grader (root), so the sandbox's uid maps to "
     "root on the host"
 )
-_PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
 
 # ipykernel options: no history database, no connection banner, only errors in its log (the
 # log goes to the kernel's stderr, which ipykernel forwards to the cell's stderr).
@@ -293,24 +290,6 @@ class SandboxedKernel:
             cpu="not limited",
         )
 
-    def _preexec(self) -> Callable[[], None]:
-        """What the child does between fork and exec: join the cgroups, become the sandbox
-        user, and die with the grader (checking it has not died already)."""
-        limiter, user, grader, loan = self._limiter, self._user, os.getpid(), self._loan
-
-        def run() -> None:
-            if limiter is not None:
-                limiter.join()
-            if loan is not None:
-                loan.enter()
-            if user is not None:
-                drop_privileges(user)
-            _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change
-            if os.getppid() != grader:
-                os._exit(1)
-
-        return run
-
     def _private_tmp(self, sandboxed: bool) -> Path:
         if sandboxed:
             return Path("/tmp")
@@ -413,7 +392,6 @@ class SandboxedKernel:
         self.argv = argv
         self.sandboxed = use_bwrap
         cwd = Path("/") if self._user is not None else self.workdir
-        popen = self._channel.launch(
-            argv, launch_env, cwd, connection_file, self._preexec(), connection_gid=gid
-        )
+        setup = child_setup(self._limiter, self._loan, self._user)
+        popen = self._channel.launch(argv, launch_env, cwd, connection_file, setup, gid)
         self._tree.adopt(popen)

@@ -4,25 +4,64 @@
 fallback's) to a ``jupyter_client`` kernel manager, which writes the connection file and
 starts the process on the spawner thread (:func:`on_spawner_thread`): bwrap's
 ``--die-with-parent`` and the fallback's reaper rely on PR_SET_PDEATHSIG, which follows the
-thread that forked, not the process.
+thread that forked, not the process. :func:`child_setup` is what that process does between
+fork and exec: join the cgroups, bind the folders lent to it, become the sandbox user, and ask
+for SIGKILL when the grader dies.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import zmq
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
 
-__all__ = ["KernelLauncher", "on_spawner_thread", "start_kernel"]
+from autograder.engine.sandbox.identity import SandboxUser, drop_privileges
+
+__all__ = ["KernelLauncher", "child_setup", "on_spawner_thread", "start_kernel"]
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _Joins(Protocol):
+    def join(self) -> None: ...
+
+
+class _Enters(Protocol):
+    def enter(self) -> None: ...
+
+
+def child_setup(
+    limiter: _Joins | None, loan: _Enters | None, user: SandboxUser | None
+) -> Callable[[], None]:
+    """What the kernel's process does between fork and exec (as the spawner's
+    ``preexec_fn``): join the sandbox's cgroups, bind the folders lent to it, become the
+    sandbox user, and die with the grader, having checked the grader has not died already."""
+    grader = os.getpid()
+
+    def run() -> None:
+        if limiter is not None:
+            limiter.join()
+        if loan is not None:
+            loan.enter()
+        if user is not None:
+            drop_privileges(user)
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change
+        if os.getppid() != grader:
+            os._exit(1)
+
+    return run
 
 
 class _Spawner:
