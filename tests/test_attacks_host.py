@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -235,7 +236,8 @@ print(time.perf_counter() - began)
 def test_sixty_busy_processes_do_not_starve_an_honest_kernel():
     n = 3_000_000
     with work_folder(2**26) as honest_dir, work_folder(2**26) as hostile_dir:
-        with SandboxedKernel(honest_dir.path, LIMITS, require_sandbox=True) as honest:
+        exact = replace(LIMITS, cpu_wait_allowance=0.0)  # only the CPU share helps here
+        with SandboxedKernel(honest_dir.path, exact, require_sandbox=True) as honest:
             alone = run(honest, WORK.format(n=n))
             assert alone.status == "ok", alone
             alone_s = float(alone.stdout)
@@ -310,3 +312,34 @@ def survivors_after_random_kills(trials: int, seed: int = 0) -> tuple[int, int]:
 
 def test_no_sandbox_survives_a_grader_killed_at_a_random_moment():
     assert survivors_after_random_kills(6) == (0, 0)
+
+
+CROWDED = """
+import os, time
+children = []
+for _ in range(4):  # 4 busy processes on this host's cores: always one waiting for a CPU
+    pid = os.fork()
+    if pid == 0:
+        began = time.monotonic()
+        while time.monotonic() - began < 1.5:
+            pass
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+@pytest.mark.skipif(os.cpu_count() != 2, reason="the crowding is sized for 2 cores")
+def test_time_spent_waiting_for_a_cpu_is_not_the_cells():
+    exact = SandboxLimits(cell_timeout=1.0, cpu_wait_allowance=0.0)
+    fair = SandboxLimits(cell_timeout=1.0, cpu_wait_allowance=3.0)
+    with work_folder(2**26) as folder:
+        with SandboxedKernel(folder.path, exact, require_sandbox=True) as kernel:
+            assert "time" not in kernel.enforcement
+            assert run(kernel, CROWDED).status == "timeout"
+        with SandboxedKernel(folder.path, fair, require_sandbox=True) as kernel:
+            assert "cpu.pressure" in kernel.enforcement["time"]
+            result = run(kernel, CROWDED)
+            assert result.status == "ok", result
+            assert kernel.time_used < result.seconds  # the wait is not charged in total

@@ -36,12 +36,9 @@ from pathlib import Path
 
 from autograder.engine.sandbox.supervisor import WATCH_INTERVAL, ProcessTree, SandboxLimits
 
-__all__ = ["STALL_ALLOWANCE", "CgroupLimiter", "available", "host_oom_kills", "sweep"]
+__all__ = ["CgroupLimiter", "available", "host_oom_kills", "sweep"]
 
 PARENT = "nngrade"
-#: A cell's time limit is extended by the time its sandbox waited for a CPU, up to this many
-#: times the limit: an honest cell on a busy host is not cut short by other gradings.
-STALL_ALLOWANCE = 3.0
 _V1_CONTROLLERS = ("memory", "pids", "cpu")
 _counter = itertools.count(1)
 
@@ -251,10 +248,10 @@ class CgroupLimiter:
                 else "cgroup v1 cgroup.procs, killed until empty",
             }
         found["processes"] = f"cgroup.procs counted, at most {limits.max_processes}"
-        if self.cpu_stall() is not None:
+        if self.cpu_stall() is not None and limits.cpu_wait_allowance > 0:
             found["time"] = (
                 "wall clock, less the time the sandbox waited for a CPU (its cpu.pressure), "
-                f"at most {1 + STALL_ALLOWANCE:g} times the limit"
+                f"at most {1 + limits.cpu_wait_allowance:g} times the limit"
             )
         return found
 

@@ -112,6 +112,7 @@ class Channel:
         connection_file: Path,
         preexec_fn: Callable[[], None] | None = None,
         connection_gid: int | None = None,
+        pass_fds: tuple[int, ...] = (),
     ) -> subprocess.Popen:
         """Start ``argv`` as the kernel, on the spawner thread; the process it started."""
         context = zmq.Context()
@@ -124,7 +125,7 @@ class Channel:
         context.setsockopt(zmq.LINGER, 0)
         self._context = context
         self._manager, popen = start_kernel(
-            argv, env, cwd, connection_file, context, preexec_fn, connection_gid
+            argv, env, cwd, connection_file, context, preexec_fn, connection_gid, pass_fds
         )
         return popen
 

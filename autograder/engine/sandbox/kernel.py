@@ -115,6 +115,7 @@ class SandboxedKernel:
         self._user: SandboxUser | None = None
         self._limiter: cgroups.CgroupLimiter | None = None
         self._loan: workdir.Loan | None = None
+        self._lifeline: int | None = None
         #: Which limit is enforced and how, in words (for the results).
         self.enforcement: dict[str, str] = {}
 
@@ -211,6 +212,9 @@ class SandboxedKernel:
         if self._watchdog is not None:
             self._watchdog.stop()
         self._tree.shutdown()
+        if self._lifeline is not None:
+            os.close(self._lifeline)
+            self._lifeline = None
         self._channel.close()
         if self._limiter is not None:
             self.warnings.extend(self._limiter.remove())
@@ -273,9 +277,9 @@ class SandboxedKernel:
         if self._limiter is not None:
             self._limiter.overhead = 2 if use_bwrap else 1  # bwrap and its init; the reaper
             self._tree.explain = self._limiter.verdict
-            if self._limiter.cpu_stall() is not None:
+            if self._limiter.cpu_stall() is not None and self.limits.cpu_wait_allowance > 0:
                 self._channel.stall = self._limiter.cpu_stall
-                self._channel.stall_allowance = cgroups.STALL_ALLOWANCE
+                self._channel.stall_allowance = self.limits.cpu_wait_allowance
             self._tree.kill_rest = self._limiter.kill_all
             self.enforcement.update(self._limiter.enforcement)
             return
@@ -360,6 +364,11 @@ class SandboxedKernel:
         connection_file = runtime / "kernel.json"
         tmp = self._private_tmp(use_bwrap)
         env = self._kernel_env(tmp)
+        lifeline: tuple[int, ...] = ()
+        if use_bwrap:  # see bootstrap.lifeline_cut: the grader keeps the only write end
+            read_end, self._lifeline = os.pipe()
+            lifeline = (read_end,)
+            env["NNGRADE_LIFELINE_FD"] = str(read_end)
         gid = None
         if use_bwrap and self._user is not None:
             user = self._user
@@ -393,5 +402,11 @@ class SandboxedKernel:
         self.sandboxed = use_bwrap
         cwd = Path("/") if self._user is not None else self.workdir
         setup = child_setup(self._limiter, self._loan, self._user)
-        popen = self._channel.launch(argv, launch_env, cwd, connection_file, setup, gid)
+        try:
+            popen = self._channel.launch(
+                argv, launch_env, cwd, connection_file, setup, gid, pass_fds=lifeline
+            )
+        finally:
+            for fd in lifeline:
+                os.close(fd)
         self._tree.adopt(popen)

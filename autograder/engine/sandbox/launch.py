@@ -157,6 +157,7 @@ def start_kernel(
     context: zmq.Context,
     preexec_fn: Callable[[], None] | None = None,
     connection_gid: int | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[KernelLauncher, subprocess.Popen]:
     """Start ``argv`` as a kernel with unix sockets next to ``connection_file``.
 
@@ -172,7 +173,9 @@ def start_kernel(
         connection_file=str(connection_file),
         context=context,
     )
-    extra = {"preexec_fn": preexec_fn} if preexec_fn is not None else {}
+    extra: dict[str, Any] = {"preexec_fn": preexec_fn} if preexec_fn is not None else {}
+    if pass_fds:
+        extra["pass_fds"] = pass_fds
     on_spawner_thread(
         manager.start_kernel,
         env=dict(env),

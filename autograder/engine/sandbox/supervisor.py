@@ -50,6 +50,9 @@ class SandboxLimits:
     max_processes: int = 64  # processes in the tree
     max_tasks: int = 512  # processes and threads (a cgroup's pids.max)
     workdir_mb: int = 1024  # the work folder's size cap (a tmpfs), when the grader is root
+    # A cell's deadline moves by the time its sandbox waited for a CPU, up to this many times
+    # the limit (0: plain wall-clock limits). Needs the sandbox's cgroup v2 PSI.
+    cpu_wait_allowance: float = 3.0
     max_output_bytes: int = 1_000_000  # stdout+stderr+display text kept per execute()
 
 
