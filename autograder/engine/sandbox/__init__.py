@@ -46,16 +46,19 @@ words, for the results):
   kernel stays usable. **Time per kernel** (``total_timeout``): the execution time of all
   cells adds up; when it is used up the kernel is killed. Both are wall-clock time less the
   time the sandbox waited for a CPU it was ready to use (PSI ``cpu.pressure`` of its cgroup v2
-  group, at most 3 times the limit), so other gradings on a busy host do not eat it.
+  group, at most ``cpu_wait_allowance`` times the limit, 3 by default; 0 for plain wall-clock
+  limits), so other gradings on a busy host do not eat it.
 - **output** (``max_output_bytes``): per cell, text beyond the cap is dropped
   (``truncated=True``); a cell whose output goes past 20 times the cap kills the kernel. The
   grader's sockets refuse any single message larger than that, so a huge print never lands in
   the grader's memory.
 - **no survivor**: bubblewrap gets ``PR_SET_PDEATHSIG`` (SIGKILL when the grader dies, set
   after the uid change, and the child checks the grader has not already gone) and its init
-  ``--die-with-parent``; a kill takes the whole cgroup (``cgroup.kill``, or every pid in
-  ``cgroup.procs``); and each start kills and removes the groups and work folders of graders
-  that no longer run (they are named ``<pid>-<start time>``).
+  ``--die-with-parent``; the bootstrap exits when a lifeline pipe (whose only write end the
+  grader holds) says the grader died before the init could ask for that; a kill takes the
+  whole cgroup (``cgroup.kill``, or every pid in ``cgroup.procs``); and each start kills and
+  removes the groups and work folders of graders that no longer run (they are named
+  ``<pid>-<start time>``).
 
 After the kernel has been killed, or has died by itself, every later
 :meth:`SandboxedKernel.execute` returns status ``"died"`` at once. There is no restart.
