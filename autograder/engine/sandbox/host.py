@@ -12,19 +12,21 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
-from autograder.engine.sandbox.identity import SandboxUser, unreachable
+from autograder.engine.sandbox.identity import SandboxUser, sandbox_user, unreachable
 from autograder.engine.sandbox.mounts import SystemPath, inside, namespace_options
 
 __all__ = [
     "bwrap_features",
     "bwrap_problem",
     "course_repo",
+    "missing_guarantees",
     "nnkit_dir",
     "python_prefixes",
     "secret_dirs",
@@ -109,6 +111,26 @@ def bwrap_features(bwrap: str) -> frozenset[str]:
     except (OSError, subprocess.TimeoutExpired):
         return frozenset()
     return frozenset(re.findall(r"^\s+(--[a-z0-9-]+)", done.stdout, flags=re.MULTILINE))
+
+
+def missing_guarantees() -> list[str]:
+    """What this host cannot guarantee a sandbox, in words; empty on a full grading host."""
+    from autograder.engine.sandbox import cgroups  # the limiter imports the supervisor
+
+    missing = []
+    bwrap = shutil.which("bwrap")
+    problem = "bubblewrap (bwrap) is not installed" if not bwrap else bwrap_problem(bwrap)
+    if problem:
+        missing.append(f"no sandbox: {problem}")
+    user, why = sandbox_user()
+    if user is None:
+        missing.append(f"no sandbox user: {why}")
+    problem = cgroups.available()
+    if problem:
+        missing.append(f"limits sampled, not enforced by the kernel: {problem}")
+    if os.geteuid() != 0:
+        missing.append("work folders are plain folders (no size cap, no nosuid): not root")
+    return missing
 
 
 def unreachable_for(
