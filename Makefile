@@ -9,10 +9,11 @@ export NNGRADE_DATA
 MNIST_CACHE := $(NNGRADE_DATA)/mnist.npz
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup venv mnist system-packages demo test lint clean
+.PHONY: setup venv mnist system-packages sandbox-user demo test lint clean
 
 ## setup: virtualenv + packages, the MNIST cache, and (as root) bubblewrap, Chromium, PostgreSQL
-setup: venv mnist system-packages
+## and the sandbox user
+setup: venv mnist system-packages sandbox-user
 
 venv: $(INSTALLED)
 
@@ -39,6 +40,20 @@ system-packages:
 	  echo "Installing$$missing"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } >/dev/null \
 	    || echo "WARNING: could not install$$missing (without bubblewrap grading falls back to unsandboxed subprocesses)"; \
+	fi
+
+# The grading sandbox runs as this unprivileged system user (no login, no home, no extra
+# groups), so that its uid never maps to root. The engine only looks it up: without it,
+# `nngrade grade --require-sandbox` refuses and plain grading warns loudly.
+SANDBOX_USER ?= nngrade-sandbox
+sandbox-user:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  getent passwd $(SANDBOX_USER) >/dev/null || { \
+	    echo "Creating the sandbox user $(SANDBOX_USER)"; \
+	    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	      --shell /usr/sbin/nologin --comment "nngrade grading sandbox" $(SANDBOX_USER); }; \
+	elif ! getent passwd $(SANDBOX_USER) >/dev/null; then \
+	  echo "WARNING: no sandbox user $(SANDBOX_USER); run 'make sandbox-user' as root"; \
 	fi
 
 ## demo: the whole workflow on a synthetic class (build, grade, gradebook, report)

@@ -202,7 +202,8 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
 @click.option(
     "--require-sandbox",
     is_flag=True,
-    help="Refuse to grade when bubblewrap is unavailable instead of falling back.",
+    help="Refuse to grade when the host cannot give every sandbox guarantee (bubblewrap, the "
+    "sandbox user, cgroups, root) instead of falling back.",
 )
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
 def grade(
@@ -224,9 +225,16 @@ def grade(
     """
     from autograder.build import build_problem_set
     from autograder.engine.batch import grade_batch
+    from autograder.engine.sandbox.host import missing_guarantees
     from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
     from nnkit.mnist import data_dir
 
+    if engine == "nngrade":  # what this host cannot guarantee, said before anything runs
+        missing = missing_guarantees()
+        for problem in missing:
+            click.echo(f"WARNING: {problem}", err=True)
+        if missing and require_sandbox:
+            raise click.ClickException("--require-sandbox: this host cannot grade safely")
     (ps,) = find_problem_sets(repo_root(), [problem_set])
     if not ps.is_built:
         click.echo(f"{ps.name}: no autograder yet; building it first")

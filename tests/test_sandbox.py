@@ -38,8 +38,15 @@ pytestmark = pytest.mark.skipif(
     reason="bubblewrap (bwrap) is not installed; `make test` installs it when run as root",
 )
 
+# Plain wall-clock time limits (no allowance for waiting for a CPU on a busy host): these
+# tests time the interrupt and the kill themselves. The allowance has its own test.
 FAST = SandboxLimits(
-    cell_timeout=3, total_timeout=60, memory_mb=512, max_processes=64, max_output_bytes=100_000
+    cell_timeout=3,
+    total_timeout=60,
+    memory_mb=512,
+    max_processes=64,
+    max_output_bytes=100_000,
+    cpu_wait_allowance=0.0,
 )
 SECRET_VAR = "NNGRADE_SANDBOX_TEST_SECRET"
 SECRET = "do-not-show-this-to-students"
@@ -89,6 +96,9 @@ def gone(procs: list[psutil.Process]) -> bool:
 def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("data")
     (folder / "numbers.txt").write_text("1 2 3\n")
+    # Data folders are readable by everyone (the sandbox user among them), as the data cache
+    # is; pytest makes its folders private.
+    folder.chmod(0o755)
     return folder
 
 
@@ -180,7 +190,11 @@ def test_only_the_work_folder_is_writable(shared, data_dir):
     }
     for where, path in attempts.items():
         result = shared.execute(f"open({path!r}, 'w').write('x')")
-        assert result.status == "error" and result.ename == "OSError", (where, result)
+        # Read-only (OSError: EROFS), or not the sandbox user's to write (PermissionError).
+        assert result.status == "error" and result.ename in ("OSError", "PermissionError"), (
+            where,
+            result,
+        )
         assert not Path(path).exists()
     assert value(shared, f"open({str(data_dir / 'numbers.txt')!r}).read()") == "1 2 3\n"
 
@@ -239,7 +253,9 @@ def test_timeout_kills_a_cell_that_ignores_the_interrupt(tmp_path):
 
 
 def test_total_time_limit(tmp_path):
-    limits = SandboxLimits(cell_timeout=3, total_timeout=1.5, memory_mb=512)
+    limits = SandboxLimits(
+        cell_timeout=3, total_timeout=1.5, memory_mb=512, cpu_wait_allowance=0.0
+    )
     with SandboxedKernel(tmp_path, limits) as kernel:
         ok(kernel, "import time\ntime.sleep(1)")
         result = kernel.execute("time.sleep(5)")

@@ -29,7 +29,6 @@ values, or a grader traceback: a failing test contributes only the message of it
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,7 +38,7 @@ from autograder.engine.deadline import Deadline
 from autograder.engine.feedback import whole_message
 from autograder.engine.job import Job
 from autograder.engine.remote import DeadlineExceeded, Remote, SubmissionFault
-from autograder.engine.sandbox import SandboxedKernel, SandboxLimits
+from autograder.engine.sandbox import SandboxedKernel, SandboxLimits, work_folder
 from autograder.engine.submission import (
     MAX_SUBMISSION_FILES,
     MAX_SUBMISSION_FILES_BYTES,
@@ -55,6 +54,7 @@ from nnkit.mnist import DATA_ENV_VAR, data_dir
 
 __all__ = [
     "NngradeEngine",
+    "SandboxLost",
     "grade_submission",
     "run_test",
     "run_tests",
@@ -64,6 +64,10 @@ __all__ = [
 ]
 
 MAX_MESSAGE_CHARS = 1000
+
+
+class SandboxLost(RuntimeError):
+    """The sandbox was killed by the host, not for a limit of the submission: regrade it."""
 
 
 def _short(text: str) -> str:
@@ -143,14 +147,17 @@ def grade_submission(
         return result
 
     result = SubmissionResult(student, [], sha256=submission.sha256)
-    with tempfile.TemporaryDirectory(prefix="nngrade-work-") as work:
+    # The sandbox's own work folder (a capped nosuid tmpfs when the grader is root); its
+    # clean-up never raises, and a problem with it is a warning in this student's result.
+    with work_folder(limits.workdir_mb * 2**20) as folder:
+        work = folder.path
         if files_from is not None:
             result.output.extend(
-                copy_submission_files(files_from, notebook, Path(work), within=within)
+                copy_submission_files(files_from, notebook, work, within=within)
             )
         # SandboxUnavailable (with require_sandbox) propagates: a grader failure, not a student's.
         kernel = SandboxedKernel(
-            Path(work),
+            work,
             limits,
             readonly_paths=readonly_paths,
             require_sandbox=require_sandbox,
@@ -173,6 +180,8 @@ def grade_submission(
                     result.output.append(_short(f"{place}: {deadline.message()}."))
                     break
                 cell = kernel.execute(source, min(limits.cell_timeout, deadline.remaining()))
+                if cell.status == "host":  # the host failed the student: a grader failure
+                    raise SandboxLost(f"{place}: {cell.evalue}")
                 if cell.status == "error":
                     result.output.append(_short(f"{place} raised {cell.ename}: {cell.evalue}"))
                 elif cell.status != "ok":  # a limit: the sandbox says which, in words
@@ -199,6 +208,7 @@ def grade_submission(
                     "(the notebook's time limit and a margin for the grader's work); the tests "
                     "not finished by then score 0."
                 )
+    result.output.extend(folder.warnings)
     result.seconds = time.perf_counter() - start
     return result
 

@@ -5,7 +5,8 @@ Run as a script, never imported by the grader::
     python bootstrap.py MODE NPROC GRADER_PID <ipykernel arguments...>
 
 It switches core dumps off (and, when NPROC > 0, sets RLIMIT_NPROC), then either becomes the
-kernel (MODE ``exec``: under bubblewrap, whose PID namespace already holds everything together)
+kernel (MODE ``exec``: under bubblewrap, whose PID namespace already holds everything together;
+first it exits if the grader is already gone, see :func:`lifeline_cut`)
 or (MODE ``reap``: the unsandboxed fallback) stays as a small init: a child subreaper, so that
 processes the student detaches are reparented to it and stay inside the tree the watchdog sees
 and kills. When the kernel ends, or the grader dies (SIGTERM through PR_SET_PDEATHSIG), the
@@ -19,6 +20,7 @@ the standard library.
 import ctypes
 import os
 import resource
+import select
 import signal
 import sys
 
@@ -88,6 +90,24 @@ def reap(command: list[str], grader: int) -> int:
     return code if code >= 0 else 128 - code
 
 
+def lifeline_cut() -> None:
+    """Exit when the grader is already gone; then close the lifeline.
+
+    The grader holds the only write end of a pipe whose read end it passes down
+    (``NNGRADE_LIFELINE_FD``) and never writes to it: readable means end of file, the grader
+    died. bubblewrap's init asks for SIGKILL when the outer bubblewrap dies, but only once it
+    runs; a grader killed before that would leave the sandbox running. By the time this runs
+    the init has asked, so after this check the chain of parent-death signals holds.
+    """
+    fd = os.environ.pop("NNGRADE_LIFELINE_FD", None)
+    if fd is None:
+        return
+    ready, _, _ = select.select([int(fd)], [], [], 0)
+    if ready:
+        os._exit(1)
+    os.close(int(fd))
+
+
 def main(argv: list[str]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     mode, nproc, grader = argv[1], int(argv[2]), int(argv[3])
@@ -98,6 +118,7 @@ def main(argv: list[str]) -> None:
             pass
     command = [sys.executable, "-m", "ipykernel_launcher"] + argv[4:]
     if mode == "exec":
+        lifeline_cut()
         os.execv(sys.executable, command)
     os._exit(reap(command, grader))
 

@@ -16,7 +16,7 @@ import contextlib
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -71,6 +71,9 @@ class _Cell:
     interrupted_at: float | None = None
     disconnected_at: float | None = None
     ended: tuple[str, str] | None = None  # (status, message) when the kernel was stopped
+    stall0: float | None = None  # the sandbox's CPU wait (seconds) when the cell began
+    allowance: float = 0.0  # the most the deadline may move for that wait
+    stalled: float = 0.0  # the CPU wait counted so far
 
     def complete(self, now: float) -> bool:
         """Whether the kernel finished the cell and its last messages are in (or overdue)."""
@@ -91,11 +94,25 @@ class Channel:
         self._client: Any = None
         self._monitors: list[zmq.Socket] = []
         self._lock = threading.Lock()  # held while a cell runs
+        #: Seconds the sandbox has waited for a CPU so far (a cgroup's PSI), when known: a
+        #: cell's deadline moves by what it waited during the cell, up to ``stall_allowance``
+        #: times its limit.
+        self.stall: Callable[[], float | None] | None = None
+        self.stall_allowance = 0.0
+        #: The CPU wait counted for the last cell (not charged to the total time).
+        self.last_stalled = 0.0
 
     # ------------------------------------------------------------------ starting
 
     def launch(
-        self, argv: list[str], env: Mapping[str, str], cwd: Path, connection_file: Path
+        self,
+        argv: list[str],
+        env: Mapping[str, str],
+        cwd: Path,
+        connection_file: Path,
+        preexec_fn: Callable[[], None] | None = None,
+        connection_gid: int | None = None,
+        pass_fds: tuple[int, ...] = (),
     ) -> subprocess.Popen:
         """Start ``argv`` as the kernel, on the spawner thread; the process it started."""
         context = zmq.Context()
@@ -107,7 +124,9 @@ class Channel:
         context.setsockopt(zmq.RCVHWM, 16)
         context.setsockopt(zmq.LINGER, 0)
         self._context = context
-        self._manager, popen = start_kernel(argv, env, cwd, connection_file, context)
+        self._manager, popen = start_kernel(
+            argv, env, cwd, connection_file, context, preexec_fn, connection_gid, pass_fds
+        )
         return popen
 
     def wait_until_ready(self, began: float) -> None:
@@ -199,6 +218,8 @@ class Channel:
                 if self._over(cell, now):
                     break
                 self._wait(cell, now)
+            self._waited(cell)
+            self.last_stalled = cell.stalled
             return self._result(cell, time.monotonic() - cell.began)
 
     def output_message(self) -> str:
@@ -229,7 +250,17 @@ class Channel:
             whole_budget=remaining <= cell_timeout,
             poller=poller,
             out=Output(self.limits.max_output_bytes),
+            stall0=self.stall() if self.stall is not None else None,
+            allowance=self.stall_allowance * min(cell_timeout, remaining),
         )
+
+    def _waited(self, cell: _Cell) -> float:
+        """How far the cell's deadline has moved: the CPU wait during the cell, capped."""
+        if cell.stall0 is not None and self.stall is not None:
+            now = self.stall()
+            if now is not None:
+                cell.stalled = min(max(now - cell.stall0, 0.0), cell.allowance)
+        return cell.stalled
 
     def _over(self, cell: _Cell, now: float) -> bool:
         """Whether the cell is over: finished, or the kernel stopped (``cell.ended`` says why)."""
@@ -256,7 +287,7 @@ class Channel:
         if cell.reply is not None or cell.idle:
             return False  # finished; only waiting for the rest of its messages
         if cell.interrupted_at is None:
-            if now < cell.deadline:
+            if now < cell.deadline or now < cell.deadline + self._waited(cell):
                 return False
             if cell.whole_budget:
                 cell.ended = self.tree.kill("timeout", self.total_message())

@@ -12,21 +12,26 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
+from autograder.engine.sandbox.identity import SandboxUser, sandbox_user, unreachable
 from autograder.engine.sandbox.mounts import SystemPath, inside, namespace_options
 
 __all__ = [
     "bwrap_features",
     "bwrap_problem",
     "course_repo",
+    "missing_guarantees",
     "nnkit_dir",
     "python_prefixes",
     "secret_dirs",
     "system_paths",
+    "unreachable_for",
 ]
 
 #: System folders, shown read-only (or, when the system has them as symlinks, as symlinks).
@@ -108,17 +113,47 @@ def bwrap_features(bwrap: str) -> frozenset[str]:
     return frozenset(re.findall(r"^\s+(--[a-z0-9-]+)", done.stdout, flags=re.MULTILINE))
 
 
+def missing_guarantees() -> list[str]:
+    """What this host cannot guarantee a sandbox, in words; empty on a full grading host."""
+    from autograder.engine.sandbox import cgroups  # the limiter imports the supervisor
+
+    missing = []
+    bwrap = shutil.which("bwrap")
+    problem = "bubblewrap (bwrap) is not installed" if not bwrap else bwrap_problem(bwrap)
+    if problem:
+        missing.append(f"no sandbox: {problem}")
+    user, why = sandbox_user()
+    if user is None:
+        missing.append(f"no sandbox user: {why}")
+    problem = cgroups.available()
+    if problem:
+        missing.append(f"limits sampled, not enforced by the kernel: {problem}")
+    if os.geteuid() != 0:
+        missing.append("work folders are plain folders (no size cap, no nosuid): not root")
+    return missing
+
+
+def unreachable_for(
+    user: SandboxUser, read: Sequence[Path], write: Sequence[Path] = ()
+) -> list[str]:
+    """The folders the sandbox user could not bind (``read``) or write in (``write``)."""
+    return unreachable(user, read, write)
+
+
 @functools.lru_cache(maxsize=8)
-def bwrap_problem(bwrap: str) -> str | None:
-    """Why ``bwrap`` cannot build our kind of sandbox here, or ``None`` when it can."""
+def bwrap_problem(bwrap: str, uid: int | None = None, gid: int | None = None) -> str | None:
+    """Why ``bwrap`` cannot build our kind of sandbox here (as ``uid``:``gid`` when given, with
+    no supplementary groups), or ``None`` when it can."""
     command = [
         bwrap, *namespace_options(bwrap_features(bwrap)), "--ro-bind", "/", "/",
         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--", "true",
     ]  # fmt: skip
+    as_user = {} if uid is None else {"user": uid, "group": gid, "extra_groups": []}
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=30, env={"PATH": os.defpath}
-        )
+            command, capture_output=True, text=True, timeout=30, env={"PATH": os.defpath},
+            cwd="/", **as_user,
+        )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"{bwrap} could not be run: {error}"
     if done.returncode != 0:

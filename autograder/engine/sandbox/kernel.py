@@ -21,8 +21,10 @@ from pathlib import Path
 
 import psutil
 
-from autograder.engine.sandbox import host
+from autograder.engine.sandbox import cgroups, host, workdir
 from autograder.engine.sandbox.channel import Channel, died
+from autograder.engine.sandbox.identity import SandboxUser, sandbox_user
+from autograder.engine.sandbox.launch import child_setup
 from autograder.engine.sandbox.mounts import SANDBOX_UID, MountPlan, bwrap_argv
 from autograder.engine.sandbox.output import CellResult
 from autograder.engine.sandbox.supervisor import (
@@ -33,7 +35,14 @@ from autograder.engine.sandbox.supervisor import (
     fallback_nproc,
 )
 
-__all__ = ["BWRAP", "NOT_SANDBOXED_WARNING", "SandboxUnavailable", "SandboxedKernel"]
+__all__ = [
+    "BWRAP",
+    "NOT_LIMITED_WARNING",
+    "NOT_SANDBOXED_WARNING",
+    "ROOT_MAPPED_WARNING",
+    "SandboxUnavailable",
+    "SandboxedKernel",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +57,15 @@ NOT_SANDBOXED_WARNING = (
 #: The program the sandbox (or the fallback subprocess) starts with, ahead of ipykernel. The
 #: kernel runs a copy of it from its runtime folder: this package's folder is not in the sandbox.
 _BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+
+NOT_LIMITED_WARNING = (
+    "LIMITS SAMPLED, NOT ENFORCED: no cgroup for this sandbox; a watchdog samples memory and "
+    "processes every 50 ms (memfd, threads and short bursts escape it)"
+)
+ROOT_MAPPED_WARNING = (
+    "SANDBOX UID IS ROOT'S: bubblewrap runs as the grader (root), so the sandbox's uid maps to "
+    "root on the host"
+)
 
 # ipykernel options: no history database, no connection banner, only errors in its log (the
 # log goes to the kernel's stderr, which ipykernel forwards to the cell's stderr).
@@ -94,6 +112,12 @@ class SandboxedKernel:
         self._watchdog: Watchdog | None = None
         self._lock = threading.RLock()
         self._used = 0.0
+        self._user: SandboxUser | None = None
+        self._limiter: cgroups.CgroupLimiter | None = None
+        self._loan: workdir.Loan | None = None
+        self._lifeline: int | None = None
+        #: Which limit is enforced and how, in words (for the results).
+        self.enforcement: dict[str, str] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -134,6 +158,7 @@ class SandboxedKernel:
         try:
             use_bwrap = self._choose_sandbox()
             self._runtime = Path(tempfile.mkdtemp(prefix="nngrade-kernel-")).resolve()
+            self._choose_limiter(use_bwrap)
             self._launch(use_bwrap)
             self._channel.wait_until_ready(began)
             self._tree.note_started()
@@ -142,9 +167,14 @@ class SandboxedKernel:
             self.shutdown()
             raise
         self.start_seconds = time.monotonic() - began
-        self._watchdog = SamplingWatchdog(
-            self._tree, self.limits, self.sandboxed, between_cells=self._channel.drain_when_idle
-        )
+        drain = self._channel.drain_when_idle
+        if self._limiter is not None:
+            self._limiter.tree, self._limiter.between_cells = self._tree, drain
+            self._watchdog = self._limiter
+        else:
+            self._watchdog = SamplingWatchdog(
+                self._tree, self.limits, self.sandboxed, between_cells=drain
+            )
         self._watchdog.start()
 
     def execute(self, code: str, timeout: float | None = None) -> CellResult:
@@ -164,7 +194,8 @@ class SandboxedKernel:
             limits.cell_timeout if timeout is None else timeout,
             remaining=max(limits.total_timeout - self._used, 0.0),
         )
-        self._used += result.seconds
+        # The time the sandbox waited for a CPU (other gradings) is not the notebook's.
+        self._used += max(result.seconds - self._channel.last_stalled, 0.0)
         if tree.death is None and self._used >= limits.total_timeout:
             tree.kill("timeout", self._channel.total_message())
         return result
@@ -181,9 +212,18 @@ class SandboxedKernel:
         if self._watchdog is not None:
             self._watchdog.stop()
         self._tree.shutdown()
+        if self._lifeline is not None:
+            os.close(self._lifeline)
+            self._lifeline = None
         self._channel.close()
+        if self._limiter is not None:
+            self.warnings.extend(self._limiter.remove())
+        if self._loan is not None:
+            self.warnings.extend(self._loan.end(self.workdir))
         if self._runtime is not None:
-            shutil.rmtree(self._runtime, ignore_errors=True)
+            problem = workdir.remove_tree(self._runtime)  # never crosses into a mount
+            if problem:
+                self.warnings.append(problem)
 
     def processes(self) -> list[psutil.Process]:
         """The processes of the kernel's tree right now (bubblewrap's own included)."""
@@ -199,6 +239,7 @@ class SandboxedKernel:
     def _choose_sandbox(self) -> bool:
         problem = "bubblewrap (bwrap) is not installed" if not BWRAP else host.bwrap_problem(BWRAP)
         if problem is None:
+            self._choose_user()
             return True
         if self.require_sandbox:
             raise SandboxUnavailable(f"the grading sandbox is required, but {problem}")
@@ -206,6 +247,52 @@ class SandboxedKernel:
         self.warnings.append(f"reason: {problem}")
         log.warning("%s (%s)", NOT_SANDBOXED_WARNING, problem)
         return False
+
+    def _choose_user(self) -> None:
+        """The sandbox user bubblewrap runs as; without one, refuse or warn loudly."""
+        user, problem = sandbox_user()
+        if user is not None and os.geteuid() == 0:
+            assert BWRAP is not None
+            problem = host.bwrap_problem(BWRAP, user.uid, user.gid)
+        if problem is None and user is not None:
+            self._user = user
+            self.enforcement["user"] = user.describe()
+            return
+        if self.require_sandbox:
+            raise SandboxUnavailable(f"the grading sandbox is required, but {problem}")
+        self.warnings.append(ROOT_MAPPED_WARNING if os.geteuid() == 0 else f"user: {problem}")
+        self.warnings.append(f"reason: {problem}")
+        log.warning("sandbox user: %s", problem)
+        self.enforcement["user"] = f"the grader's own uid {os.geteuid()} (NOT a sandbox user)"
+
+    def _choose_limiter(self, use_bwrap: bool) -> None:
+        """The sandbox's cgroups, after killing what dead graders left; else the watchdog."""
+        problem = cgroups.available()
+        if problem is None:
+            try:
+                cgroups.sweep()
+                self._limiter = cgroups.CgroupLimiter(self.limits)
+            except OSError as error:
+                problem = f"the sandbox's cgroups could not be made: {error}"
+        if self._limiter is not None:
+            self._limiter.overhead = 2 if use_bwrap else 1  # bwrap and its init; the reaper
+            self._tree.explain = self._limiter.verdict
+            if self._limiter.cpu_stall() is not None and self.limits.cpu_wait_allowance > 0:
+                self._channel.stall = self._limiter.cpu_stall
+                self._channel.stall_allowance = self.limits.cpu_wait_allowance
+            self._tree.kill_rest = self._limiter.kill_all
+            self.enforcement.update(self._limiter.enforcement)
+            return
+        if self.require_sandbox:
+            raise SandboxUnavailable(f"the grading sandbox is required, but {problem}")
+        self.warnings.append(NOT_LIMITED_WARNING)
+        self.warnings.append(f"reason: {problem}")
+        log.warning("%s (%s)", NOT_LIMITED_WARNING, problem)
+        self.enforcement.update(
+            memory=f"sampled every 50 ms, {self.limits.memory_mb} MB (NOT enforced)",
+            processes=f"sampled every 50 ms, {self.limits.max_processes} (NOT enforced)",
+            cpu="not limited",
+        )
 
     def _private_tmp(self, sandboxed: bool) -> Path:
         if sandboxed:
@@ -262,6 +349,7 @@ class SandboxedKernel:
             readonly_paths=tuple(self.readonly_paths),
             runtime=self._runtime,
             workdir=self.workdir,
+            sources=tuple(self._loan.sources.items()) if self._loan is not None else (),
             secret_dirs=tuple(host.secret_dirs()),
             course_repo=host.course_repo(),
             env=tuple(env.items()),
@@ -276,6 +364,27 @@ class SandboxedKernel:
         connection_file = runtime / "kernel.json"
         tmp = self._private_tmp(use_bwrap)
         env = self._kernel_env(tmp)
+        lifeline: tuple[int, ...] = ()
+        if use_bwrap:  # see bootstrap.lifeline_cut: the grader keeps the only write end
+            read_end, self._lifeline = os.pipe()
+            lifeline = (read_end,)
+            env["NNGRADE_LIFELINE_FD"] = str(read_end)
+        gid = None
+        if use_bwrap and self._user is not None:
+            user = self._user
+            gid = user.gid
+            os.chown(runtime, 0, user.gid)
+            os.chmod(runtime, 0o770)  # the grader and the sandbox user, no one else
+            self._loan = loan = workdir.Loan(runtime)
+            reachable = not host.unreachable_for(user, [], [self.workdir])
+            loan.lend_workdir(self.workdir, user, reachable)
+            shown = [*host.python_prefixes(), *self.readonly_paths]
+            if (nnkit := host.nnkit_dir()) is not None:
+                shown.append(nnkit)
+            for folder in host.unreachable_for(user, shown):
+                loan.bridge(Path(folder), writable=False)
+        seen = self._loan.sources.get(self.workdir, self.workdir) if self._loan else self.workdir
+        self.enforcement["workdir"] = workdir.describe(seen)
         if use_bwrap:
             (runtime / "passwd").write_text(
                 f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:sandbox:/work:/usr/sbin/nologin\n"
@@ -291,5 +400,13 @@ class SandboxedKernel:
             launch_env = env
         self.argv = argv
         self.sandboxed = use_bwrap
-        popen = self._channel.launch(argv, launch_env, self.workdir, connection_file)
+        cwd = Path("/") if self._user is not None else self.workdir
+        setup = child_setup(self._limiter, self._loan, self._user)
+        try:
+            popen = self._channel.launch(
+                argv, launch_env, cwd, connection_file, setup, gid, pass_fds=lifeline
+            )
+        finally:
+            for fd in lifeline:
+                os.close(fd)
         self._tree.adopt(popen)

@@ -4,25 +4,64 @@
 fallback's) to a ``jupyter_client`` kernel manager, which writes the connection file and
 starts the process on the spawner thread (:func:`on_spawner_thread`): bwrap's
 ``--die-with-parent`` and the fallback's reaper rely on PR_SET_PDEATHSIG, which follows the
-thread that forked, not the process.
+thread that forked, not the process. :func:`child_setup` is what that process does between
+fork and exec: join the cgroups, bind the folders lent to it, become the sandbox user, and ask
+for SIGKILL when the grader dies.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import queue
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import zmq
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
 
-__all__ = ["KernelLauncher", "on_spawner_thread", "start_kernel"]
+from autograder.engine.sandbox.identity import SandboxUser, drop_privileges
+
+__all__ = ["KernelLauncher", "child_setup", "on_spawner_thread", "start_kernel"]
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _Joins(Protocol):
+    def join(self) -> None: ...
+
+
+class _Enters(Protocol):
+    def enter(self) -> None: ...
+
+
+def child_setup(
+    limiter: _Joins | None, loan: _Enters | None, user: SandboxUser | None
+) -> Callable[[], None]:
+    """What the kernel's process does between fork and exec (as the spawner's
+    ``preexec_fn``): join the sandbox's cgroups, bind the folders lent to it, become the
+    sandbox user, and die with the grader, having checked the grader has not died already."""
+    grader = os.getpid()
+
+    def run() -> None:
+        if limiter is not None:
+            limiter.join()
+        if loan is not None:
+            loan.enter()
+        if user is not None:
+            drop_privileges(user)
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # after the uid change
+        if os.getppid() != grader:
+            os._exit(1)
+
+    return run
 
 
 class _Spawner:
@@ -78,11 +117,16 @@ def on_spawner_thread(function: Callable[..., Any], /, *args: Any, **kwargs: Any
 
 
 class KernelLauncher(KernelManager):
-    """A KernelManager that launches exactly the command line it is given."""
+    """A KernelManager that launches exactly the command line it is given.
 
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+    ``connection_gid``: the group that may read the connection file (the sandbox user's,
+    when the kernel runs as that user); else it stays readable by the grader alone.
+    """
+
+    def __init__(self, argv: list[str], connection_gid: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._argv = list(argv)
+        self._connection_gid = connection_gid
         self._spec = KernelSpec(
             argv=self._argv,
             display_name="nngrade sandbox",
@@ -93,6 +137,12 @@ class KernelLauncher(KernelManager):
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
         return self._spec
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        if self._connection_gid is not None:
+            os.chown(self.connection_file, -1, self._connection_gid)
+            os.chmod(self.connection_file, 0o640)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # No ``{name}`` substitution: paths are passed as they are.
@@ -105,15 +155,27 @@ def start_kernel(
     cwd: Path,
     connection_file: Path,
     context: zmq.Context,
+    preexec_fn: Callable[[], None] | None = None,
+    connection_gid: int | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[KernelLauncher, subprocess.Popen]:
     """Start ``argv`` as a kernel with unix sockets next to ``connection_file``.
 
-    Returns the manager (the client factory, and the owner of the connection and socket files)
-    and the process it started, whose stderr is a pipe for the caller to read.
+    ``preexec_fn`` runs in the child between fork and exec (joining the cgroups, dropping to
+    the sandbox user, asking for SIGKILL when the grader dies). Returns the manager (the
+    client factory, and the owner of the connection and socket files) and the process it
+    started, whose stderr is a pipe for the caller to read.
     """
     manager = KernelLauncher(
-        argv, transport="ipc", connection_file=str(connection_file), context=context
+        argv,
+        connection_gid=connection_gid,
+        transport="ipc",
+        connection_file=str(connection_file),
+        context=context,
     )
+    extra: dict[str, Any] = {"preexec_fn": preexec_fn} if preexec_fn is not None else {}
+    if pass_fds:
+        extra["pass_fds"] = pass_fds
     on_spawner_thread(
         manager.start_kernel,
         env=dict(env),
@@ -121,6 +183,7 @@ def start_kernel(
         independent=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        **extra,
     )
     # Interrupts go through the client's control channel; the manager's own control socket
     # is never read, so it is closed rather than left to fill up.

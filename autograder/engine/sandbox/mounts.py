@@ -56,6 +56,9 @@ class MountPlan:
     memory_bytes: int  # the size cap of the private /tmp and /dev/shm
     command: tuple[str, ...]  # what runs inside
     uid: int = SANDBOX_UID
+    #: Where bubblewrap finds a folder, when not at its own name: (folder, source) pairs
+    #: (bind mounts in the runtime folder, for folders the sandbox user cannot reach).
+    sources: tuple[tuple[Path, Path], ...] = ()
 
 
 def inside(path: Path, folder: Path) -> bool:
@@ -118,7 +121,8 @@ def bwrap_argv(plan: MountPlan) -> list[str]:
     # Everything else after the tmpfs on /tmp (it would hide binds below /tmp), parents
     # before children so that a writable work folder inside a read-only path stays writable.
     for path in sorted(binds, key=lambda p: (len(p.parts), str(p))):
-        argv += [binds[path], str(path), str(path)]
+        source = dict(plan.sources).get(path, path)
+        argv += [binds[path], str(source), str(path)]
     argv += ["--ro-bind", str(plan.runtime / "passwd"), "/etc/passwd"]
     argv += ["--ro-bind", str(plan.runtime / "group"), "/etc/group"]
     # Secret folders inside a bound folder (say, the packages of a non-editable install in

@@ -27,9 +27,11 @@ class CellResult:
 
     ``status`` is ``"ok"``, ``"error"`` (the cell raised; ``ename``/``evalue`` say what),
     ``"timeout"``, ``"died"`` (the kernel ended by itself, or was already gone), or the limit
-    that killed the kernel: ``"memory"``, ``"processes"``, ``"output"``. For the statuses other
-    than ``"ok"`` and ``"error"``, ``ename`` is ``None`` and ``evalue`` explains what happened in
-    words a student can read. ``traceback`` is the error's traceback without terminal colours.
+    that killed the kernel: ``"memory"``, ``"processes"``, ``"output"``; ``"host"`` when the
+    host's out-of-memory killer took a kernel within its limits (a grader failure). For the
+    statuses other than ``"ok"`` and ``"error"``, ``ename`` is ``None`` and ``evalue`` explains
+    what happened in words a student can read. ``traceback`` is the error's traceback without
+    terminal colours.
     """
 
     status: str

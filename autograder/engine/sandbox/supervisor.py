@@ -48,6 +48,11 @@ class SandboxLimits:
     total_timeout: float = 300.0  # seconds of execution over the kernel's life
     memory_mb: int = 2048  # resident memory of the whole process tree
     max_processes: int = 64  # processes in the tree
+    max_tasks: int = 512  # processes and threads (a cgroup's pids.max)
+    workdir_mb: int = 1024  # the work folder's size cap (a tmpfs), when the grader is root
+    # A cell's deadline moves by the time its sandbox waited for a CPU, up to this many times
+    # the limit (0: plain wall-clock limits). Needs the sandbox's cgroup v2 PSI.
+    cpu_wait_allowance: float = 3.0
     max_output_bytes: int = 1_000_000  # stdout+stderr+display text kept per execute()
     # Seconds of the grader's own work per submission (tests, decoding, waiting for replies)
     # on top of total_timeout: the submission's one deadline (autograder/engine/deadline.py).
@@ -104,6 +109,10 @@ class ProcessTree:
         self._stderr_thread: threading.Thread | None = None
         # Held while a kill is under way: whoever sees ``death`` set can wait for the end.
         self._kill_lock = threading.RLock()
+        #: Which limit ended the kernel, when the kernel enforced one (the cgroup's counters).
+        self.explain: Callable[[], tuple[str, str] | None] | None = None
+        #: Kills what :meth:`kill` cannot see as descendants (the cgroup's every process).
+        self.kill_rest: Callable[[], None] | None = None
 
     def adopt(self, popen: subprocess.Popen) -> None:
         """Follow ``popen`` (just started, its stderr a pipe) and keep the start of its stderr."""
@@ -235,6 +244,9 @@ class ProcessTree:
         deadline = time.monotonic() + 1.0
         while self.root_running() and time.monotonic() < deadline:
             time.sleep(0.01)
+        verdict = self.explain() if self.explain is not None else None
+        if verdict is not None:
+            return self.kill(*verdict)
         return self.kill("died", describe_exit(self.root_exit_status()))
 
     def kill(self, status: str, message: str) -> tuple[str, str]:
@@ -255,6 +267,8 @@ class ProcessTree:
         if self.popen is None:
             return
         root_running = self.root_running()
+        if self.kill_rest is not None:
+            self.kill_rest()
         for _ in range(50):
             procs = {p.pid: p for p in self.descendants()}
             for pid, proc in list(self._seen.items()):
