@@ -274,14 +274,14 @@ def answer_cell_of(release: nbformat.NotebookNode, question: str) -> int:
                if c.cell_type == "code" and not is_otter_cell(c))
 
 
-PLACEHOLDER = re.compile(r"(?:^|[\s=(\[,])\.\.\.(?:$|[\s)\],])", re.MULTILINE)
-
-
-def given_cells_before(release: nbformat.NotebookNode, index: int) -> list[int]:
-    """otter's init cell and the given code cells (no placeholder to fill) above ``index``."""
-    return [i for i, c in enumerate(release.cells[:index])
-            if c.cell_type == "code" and (is_otter_cell(c) or not PLACEHOLDER.search(c.source))
-            and not c.source.startswith("grader.check(")]
+def given_cells_before(
+    release: nbformat.NotebookNode, solution: nbformat.NotebookNode, index: int
+) -> list[int]:
+    """otter's init cell and the given code cells above ``index``: those the solution holds
+    as released."""
+    return [i for i, source in code_cell_pairs(release, solution).items()
+            if i < index and not release.cells[i].source.startswith("grader.check(")
+            and (is_otter_cell(release.cells[i]) or source == release.cells[i].source)]
 
 
 def work_on(driver, lab: Lab, release: nbformat.NotebookNode, solution: nbformat.NotebookNode,
@@ -292,7 +292,7 @@ def work_on(driver, lab: Lab, release: nbformat.NotebookNode, solution: nbformat
     page = Notebook(driver, release)
     page.wait_until_open()
     answer = answer_cell_of(release, question)
-    for index in given_cells_before(release, answer):
+    for index in given_cells_before(release, solution, answer):
         shown = page.run(index)
         assert "Traceback" not in shown, f"cell {index}: {shown}"
     typed = answer_text(code_cell_pairs(release, solution)[answer])
@@ -384,10 +384,10 @@ def test_the_helpers_type_what_a_student_would_write():
         "n = 3  # SOLUTION\ndef f(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION"
     )
     assert answer_text(source) == "mlp = build()\nn = 3\ndef f(x):\n    return x"
-    (ps,) = find_problem_sets(REPO, ["ps1-perceptron"])
+
+def test_the_student_runs_the_given_cells_above_the_question(ps3_solution_only):
+    (ps,) = find_problem_sets(REPO, ["ps3-keras-mnist"])
     release = nbformat.read(ps.student_notebook, as_version=4)
-    assert release.cells[answer_cell_of(release, "q1a")].source.startswith("def weighted_sum")
-    assert given_cells_before(release, answer_cell_of(release, "q1a")) == [0, 2]
-    (ps3,) = find_problem_sets(REPO, ["ps3-keras-mnist"])
-    release = nbformat.read(ps3.student_notebook, as_version=4)
-    assert given_cells_before(release, answer_cell_of(release, "q5a")) == [0, 2]
+    answer = answer_cell_of(release, "q5a")
+    assert release.cells[answer].source.startswith("mlp = ...")
+    assert given_cells_before(release, ps3_solution_only, answer) == [0, 2]
