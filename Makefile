@@ -11,8 +11,8 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: setup venv mnist system-packages sandbox-user demo test lint clean
 
-## setup: virtualenv + packages, the MNIST cache, and (as root) bubblewrap, Chromium, PostgreSQL
-## and the sandbox user
+## setup: virtualenv + packages, the MNIST cache, and (as root) bubblewrap, Chromium and its
+## driver, PostgreSQL, and the sandbox user
 setup: venv mnist system-packages sandbox-user
 
 venv: $(INSTALLED)
@@ -30,11 +30,13 @@ $(MNIST_CACHE): | $(INSTALLED)
 	$(BIN)/nnkit-fetch-mnist
 
 # bubblewrap is the grading sandbox; Chromium renders the gradebook report for its test, and
-# PostgreSQL runs the gradebook's test on a server database.
+# with its driver runs a student's session in JupyterLab for the browser test; PostgreSQL runs
+# the gradebook's test on a server database.
 system-packages:
 	@missing=""; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
 	  echo "Installing$$missing"; \

@@ -10,7 +10,9 @@ One build of problem set ``<ps>``:
    student notebook (public tests only) and an autograder notebook and zip (all tests and the
    checks module), and runs the solution against every test; a master whose solution fails its
    own tests stops the build.
-3. The student notebook is made deterministic (:mod:`autograder.notebooks`), checked for leaks
+3. The student notebook's cells are made the student's (:mod:`autograder.student_cells`:
+   otter's locks replaced by ours, placeholders that run), the notebook is made
+   deterministic (:mod:`autograder.notebooks`), checked for leaks
    (:mod:`autograder.leak_checks`) and written, with any other file otter put beside it, to
    ``assignments/<ps>/``.
 4. The autograder folder goes to ``dist/<ps>/autograder/`` with its zip under the stable name
@@ -37,6 +39,7 @@ from autograder.notebooks import normalise_student_notebook, read_master
 from autograder.otter_assign import prepare_assign_input, run_otter_assign
 from autograder.problem_sets import ProblemSet
 from autograder.release_files import compare_release, files_under, replace_dir
+from autograder.student_cells import prepare_student_cells
 
 __all__ = ["BuildError", "BuildResult", "build_problem_set", "stage_dist", "stage_student_release"]
 
@@ -98,10 +101,11 @@ def build_problem_set(ps: ProblemSet, check: bool = False) -> BuildResult:
 
 
 def stage_student_release(ps: ProblemSet, otter_student: Path, staged: Path) -> None:
-    """Copy otter's student folder to ``staged``, with the notebook made deterministic."""
+    """Copy otter's student folder to ``staged``, with the notebook's cells prepared for the
+    student and the notebook made deterministic."""
     shutil.copytree(otter_student, staged)
     notebook = staged / ps.student_notebook.name
-    nb = nbformat.read(notebook, as_version=4)
+    nb = prepare_student_cells(nbformat.read(notebook, as_version=4))
     nbformat.write(normalise_student_notebook(nb), notebook)
 
 

@@ -27,8 +27,9 @@ __all__ = [
 
 NBFORMAT_MINOR = 5  # cell ids exist from nbformat 4.5 on
 
-# Cell metadata a student notebook keeps: otter's locks and tags. Everything else (jupytext's
-# blank-line bookkeeping, execution timings, UI state) is dropped.
+# Cell metadata a student notebook keeps: the locks (as set by autograder.student_cells's
+# policy, not otter's) and tags. Everything else (jupytext's blank-line bookkeeping, execution
+# timings, UI state) is dropped.
 KEPT_CELL_METADATA = ("deletable", "editable", "tags", "otter")
 
 

@@ -862,11 +862,11 @@ check_net = {
     "W_o": check_rng.normal(size=(5, 3)),
     "b_o": check_rng.normal(size=3),
 }
-# BEGIN SOLUTION
+# BEGIN SOLUTION NO PROMPT
 analytic = backpropagation(**check_net, lmbd=0.1)
 numeric = numerical_gradients(**check_net, lmbd=0.1)
-gradcheck_error = max(relative_error(a, n) for a, n in zip(analytic, numeric))
 # END SOLUTION
+gradcheck_error = max(relative_error(a, n) for a, n in zip(analytic, numeric))  # SOLUTION
 gradcheck_error
 
 # %% [raw]
@@ -996,9 +996,13 @@ def train_test_split_numpy(inputs, labels, train_size=0.8, seed=0):
 
 X_digits, y_digits = load_digits_8x8()
 X_digits = X_digits / 16.0
-X_train, X_test, y_train, y_test = train_test_split_numpy(X_digits, y_digits, 0.8, seed=0)
-Y_train_onehot = to_categorical_numpy(y_train, 10)
-X_train.shape, X_test.shape, Y_train_onehot.shape
+split = train_test_split_numpy(X_digits, y_digits, 0.8, seed=0)
+if split is None:  # train_test_split_numpy is not written yet
+    print("Write train_test_split_numpy and to_categorical_numpy above to split the digits.")
+    split = (None, None, None, None)
+X_train, X_test, y_train, y_test = split
+Y_train_onehot = None if y_train is None else to_categorical_numpy(y_train, 10)
+np.shape(X_train), np.shape(X_test), np.shape(Y_train_onehot)
 
 # %% [raw]
 # # BEGIN TESTS
@@ -1139,10 +1143,14 @@ class NeuralNetwork:
         # END SOLUTION
 
 
-dnn = NeuralNetwork(X_train, Y_train_onehot, n_hidden_neurons=50, n_categories=10, epochs=20,
-                    batch_size=16, eta=0.1, lmbd=0.001, seed=0)
-dnn.train()
-digits_accuracy = float(np.mean(dnn.predict(X_test) == y_test))
+digits_accuracy = None
+if X_train is None:
+    print("The network trains on the split of question 6a: answer 6a first.")
+else:
+    dnn = NeuralNetwork(X_train, Y_train_onehot, n_hidden_neurons=50, n_categories=10,
+                        epochs=20, batch_size=16, eta=0.1, lmbd=0.001, seed=0)
+    dnn.train()
+    digits_accuracy = float(np.mean(dnn.predict(X_test) == y_test))
 digits_accuracy
 
 # %% [raw]
@@ -1243,7 +1251,7 @@ def test_q6b_accuracy_95(NeuralNetwork):
 # table to hold the accuracies they reach.
 
 # %%
-# BEGIN SOLUTION
+# BEGIN SOLUTION NO PROMPT
 eta_vals = np.logspace(-3, 0, 4)
 lmbd_vals = np.logspace(-4, 0, 5)
 test_accuracy = np.zeros((len(eta_vals), len(lmbd_vals)))
@@ -1256,17 +1264,24 @@ for i, eta in enumerate(eta_vals):
 best_i, best_j = np.unravel_index(np.argmax(test_accuracy), test_accuracy.shape)
 best_eta, best_lmbd = eta_vals[best_i], lmbd_vals[best_j]
 # END SOLUTION
+""" # BEGIN PROMPT
+eta_vals = ...
+lmbd_vals = ...
+test_accuracy = ...
+best_eta, best_lmbd = ..., ...
+"""  # END PROMPT
 
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.imshow(np.asarray(test_accuracy, dtype=float), cmap="viridis", vmin=0, vmax=1)
-for (i, j), value in np.ndenumerate(np.asarray(test_accuracy, dtype=float)):
-    ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="w")
-ax.set_xticks(range(len(lmbd_vals)), [f"{v:.0e}" for v in lmbd_vals])
-ax.set_yticks(range(len(eta_vals)), [f"{v:.0e}" for v in eta_vals])
-ax.set_xlabel("lambda")
-ax.set_ylabel("eta")
-ax.set_title("test accuracy")
-plt.show()
+if test_accuracy is not ...:  # the heatmap, once the grid search has run
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.imshow(np.asarray(test_accuracy, dtype=float), cmap="viridis", vmin=0, vmax=1)
+    for (i, j), value in np.ndenumerate(np.asarray(test_accuracy, dtype=float)):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="w")
+    ax.set_xticks(range(len(lmbd_vals)), [f"{v:.0e}" for v in lmbd_vals])
+    ax.set_yticks(range(len(eta_vals)), [f"{v:.0e}" for v in eta_vals])
+    ax.set_xlabel("lambda")
+    ax.set_ylabel("eta")
+    ax.set_title("test accuracy")
+    plt.show()
 best_eta, best_lmbd
 
 # %% [raw]
@@ -1345,7 +1360,7 @@ def test_q7_best_pair(test_accuracy, eta_vals, lmbd_vals, best_eta, best_lmbd, N
 
 # %%
 X_xor, y_xor = logic_gate("XOR")
-# BEGIN SOLUTION
+# BEGIN SOLUTION NO PROMPT
 xor_params = (
     np.array([[20.0, 20.0], [20.0, 20.0]]),  # hidden unit 0 acts as OR, unit 1 as AND
     np.array([-10.0, -30.0]),
@@ -1353,7 +1368,12 @@ xor_params = (
     np.array([5.0, -5.0]),
 )
 # END SOLUTION
-xor_predictions = np.argmax(feed_forward(X_xor, *xor_params)[1], axis=1)
+""" # BEGIN PROMPT
+xor_params = ...
+"""  # END PROMPT
+xor_predictions = None
+if xor_params is not ...:
+    xor_predictions = np.argmax(feed_forward(X_xor, *xor_params)[1], axis=1)
 xor_predictions, y_xor
 
 # %% [raw]

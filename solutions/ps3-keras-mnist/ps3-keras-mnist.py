@@ -95,7 +95,12 @@ train_images.shape, train_digits.shape, test_images.shape, test_digits.shape
 
 def fit_or_load(model, path, *fit_args, **fit_kwargs):
     """Train ``model`` with ``model.fit(*fit_args, **fit_kwargs)`` and save it to ``path``;
-    if ``path`` already exists, return the model saved there instead (no training)."""
+    if ``path`` already exists, return the model saved there instead (no training). While the
+    model, or anything it is trained with, is still ``...``, it trains nothing and returns
+    ``model`` as it is."""
+    if model is ... or any(arg is ... for arg in (*fit_args, *fit_kwargs.values())):
+        print(f"{path}: nothing trained yet, fill in the `...` this model needs first")
+        return model
     if os.path.exists(path):
         print(f"loading the saved model {path} (delete the file to train again)")
         return keras.saving.load_model(path, safe_mode=True)
@@ -142,7 +147,7 @@ def prepare_labels(digits):
 
 x_train, y_train = prepare_images(train_images), prepare_labels(train_digits)  # SOLUTION
 x_test, y_test = prepare_images(test_images), prepare_labels(test_digits)  # SOLUTION
-x_train.shape, y_train.shape
+np.shape(x_train), np.shape(y_train)
 
 # %% [raw]
 # # BEGIN TESTS
@@ -508,16 +513,20 @@ def test_q3b_new_predictions(cross_entropy):
 # epochs are enough. Keep the `fit_or_load` line: it saves the model to `softmax_model.keras`.
 
 # %%
-# BEGIN SOLUTION
+# BEGIN SOLUTION NO PROMPT
 softmax_model = keras.Sequential(
     [keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")]
 )
 softmax_model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
 # END SOLUTION
+""" # BEGIN PROMPT
+softmax_model = ...
+"""  # END PROMPT
 softmax_model = fit_or_load(
     softmax_model, "softmax_model.keras", x_train, y_train, epochs=2, batch_size=128, verbose=2
 )
-softmax_model.evaluate(x_test, y_test, verbose=0)
+if softmax_model is not ...:
+    print("test loss and accuracy:", softmax_model.evaluate(x_test, y_test, verbose=0))
 
 # %% [raw]
 # # BEGIN TESTS
@@ -576,7 +585,7 @@ def test_q4_accuracy_90(softmax_model):
 # `count_params`) and check it against Keras.
 
 # %%
-# BEGIN SOLUTION
+# BEGIN SOLUTION NO PROMPT
 mlp = keras.Sequential(
     [
         keras.Input(shape=(784,)),
@@ -586,8 +595,12 @@ mlp = keras.Sequential(
 )
 mlp.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
 # END SOLUTION
+""" # BEGIN PROMPT
+mlp = ...
+"""  # END PROMPT
 mlp_parameters = (784 + 1) * 512 + (512 + 1) * 10  # SOLUTION
-mlp_parameters, mlp.count_params()
+if mlp is not ...:
+    print(f"parameters by hand: {mlp_parameters}, by Keras: {mlp.count_params()}")
 
 # %% [raw]
 # # BEGIN TESTS
@@ -654,7 +667,8 @@ def test_q5a_compiled(mlp):
 # %%
 mlp_epochs = 4  # SOLUTION
 mlp = fit_or_load(mlp, "mlp.keras", x_train, y_train, epochs=mlp_epochs, batch_size=128, verbose=2)
-mlp.evaluate(x_test, y_test, verbose=0)
+if mlp is not ...:
+    print("test loss and accuracy:", mlp.evaluate(x_test, y_test, verbose=0))
 
 # %% [raw]
 # # BEGIN TESTS
@@ -724,7 +738,7 @@ def test_q5b_accuracy_975(mlp):
 # test images: that is not a design, and it is checked by hand.
 
 # %%
-# BEGIN SOLUTION
+# BEGIN SOLUTION NO PROMPT
 # The lectures' network, continued from mlp's weights with a ten times smaller learning rate:
 # large steps first, then small ones to settle into the minimum.
 challenge_model = keras.models.clone_model(mlp)
@@ -736,11 +750,16 @@ challenge_model.compile(
 )
 challenge_epochs = 2
 # END SOLUTION
+""" # BEGIN PROMPT
+challenge_model = ...
+challenge_epochs = ...
+"""  # END PROMPT
 challenge_model = fit_or_load(
     challenge_model, "challenge_model.keras", x_train, y_train, epochs=challenge_epochs,
     batch_size=128, verbose=2,
 )
-challenge_model.evaluate(x_test, y_test, verbose=0)
+if challenge_model is not ...:
+    print("test loss and accuracy:", challenge_model.evaluate(x_test, y_test, verbose=0))
 
 # %% [raw]
 # # BEGIN TESTS
