@@ -43,19 +43,32 @@ def main() -> None:
 )
 @click.option("--workers", type=int, default=None, help="Submissions graded in parallel.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the sample class.")
-def demo(out: Path, workers: int | None, seed: int) -> None:
-    """The whole workflow on a synthetic class: build every problem set, generate about 30
-    submissions for each, grade them in the sandbox, record them in a gradebook, and write
-    report.html and canvas.csv. Running it again regrades nothing that is unchanged."""
+@click.option(
+    "--class-size",
+    "class_sizes",
+    multiple=True,
+    metavar="N|PS=N",
+    help="Submissions per problem set: N for all, PS=N for one (repeatable). Below the "
+    "smallest class with every kind of submission, that class.  [default: each kind once; "
+    "30 is a full class]",
+)
+def demo(out: Path, workers: int | None, seed: int, class_sizes: tuple[str, ...]) -> None:
+    """The whole workflow on a synthetic class: build every problem set (unless unchanged
+    since its last build), generate a class for each (by default each kind of submission
+    once: correct, alternatives, every declared mistake, partial, blank, late, malformed,
+    hostile), grade it in the sandbox, record it in a gradebook, and write report.html and
+    canvas.csv. Running it again regrades nothing that is unchanged."""
     import time
 
     from autograder.pipeline import run_pipeline
+    from autograder.sample_class import ClassSizes
     from nnkit.mnist import data_dir
 
     start = time.perf_counter()
     data = data_dir()
+    sizes = ClassSizes.parse(class_sizes, default=None)
     result = run_pipeline(out, workers=workers, readonly_paths=(data,) if data.is_dir() else (),
-                          seed=seed)
+                          seed=seed, sizes=sizes)
     stages = ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     click.echo(f"done in {time.perf_counter() - start:.0f} s ({stages})")
     click.echo(f"report:    {result.report}")
@@ -72,19 +85,31 @@ def demo(out: Path, workers: int | None, seed: int) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Writes roster.csv, assignments.csv and <ps>/submissions/, <ps>/manifest.csv.")
 @click.option("--seed", default=0, show_default=True)
-def sample_class(problem_sets: tuple[str, ...], out: Path, seed: int) -> None:
+@click.option(
+    "--class-size",
+    "class_sizes",
+    multiple=True,
+    metavar="N|PS=N",
+    help="Submissions per problem set: N for all, PS=N for one (repeatable). Below the "
+    "smallest class with every kind of submission (0 asks for it), that class.  "
+    "[default: 30]",
+)
+def sample_class(
+    problem_sets: tuple[str, ...], out: Path, seed: int, class_sizes: tuple[str, ...]
+) -> None:
     """Generate a synthetic class for problem sets (default: all): correct, correct but
     written differently, realistic mistakes, partial, blank, late, malformed and hostile
     submissions, derived from each solution. manifest.csv says which is which."""
     from autograder.build import build_problem_set
     from autograder.problem_sets import find_problem_sets, repo_root
-    from autograder.sample_class import write_sample_class
+    from autograder.sample_class import ClassSizes, write_sample_class
 
     sets = find_problem_sets(repo_root(), problem_sets)
+    sizes = ClassSizes.parse(class_sizes)
     for ps in sets:
         if not ps.is_built:
             build_problem_set(ps)
-    for name, samples in write_sample_class(sets, out, seed=seed).items():
+    for name, samples in write_sample_class(sets, out, seed=seed, sizes=sizes).items():
         click.echo(f"{name}: {len(samples)} submissions in {out / name / 'submissions'}")
 
 

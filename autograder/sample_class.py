@@ -1,8 +1,10 @@
 """A synthetic class: realistic submissions for a problem set, derived from its solution.
 
-``nngrade sample-class`` writes, for each problem set, about 30 notebooks of the kinds a real
-class hands in, plus a roster and the due dates, so that grading, the gradebook and its report
-can be tried (and tested) end to end without real students:
+``nngrade sample-class`` writes, for each problem set, notebooks of the kinds a real class
+hands in (30 by default; ``--class-size``), plus a roster and the due dates, so that grading,
+the gradebook and its report can be tried (and tested) end to end without real students.
+The smallest class has each kind once (each declared mistake and alternative); ``nngrade
+demo`` grades that one by default, since grading problem set 3 trains networks:
 
 | kind | how it is made | expected points |
 |---|---|---|
@@ -27,8 +29,9 @@ import io
 import os
 import random
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,11 +39,15 @@ import nbformat
 
 from autograder.atomic import atomic_write
 from autograder.engine.test_files import load_questions
+from autograder.errors import ConfigError
 from autograder.mistakes import Mistake, apply_mistake, load_alternatives, load_mistakes
 from autograder.problem_sets import ProblemSet
 
 __all__ = [
+    "ClassSizes",
+    "FULL_CLASS",
     "SampleStudent",
+    "class_size",
     "make_sample_class",
     "write_sample_class",
     "write_course_files",
@@ -57,7 +64,8 @@ LAST = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Ferreira", "Haddad"
         "Andersen", "Rossi", "Nguyen", "Schmidt", "Costa", "Ivanova", "Mensah", "Larsen",
         "Duarte", "Yilmaz", "Petrov", "Quispe", "Bauer", "Sato", "Mwangi", "Dubois", "Silva",
         "Horvat", "Kaur", "Berg", "Ortiz", "Walsh", "Nakamura", "Adeyemi"]
-CLASS_SIZE = 32  # students on the roster; each problem set misses a few of them
+FULL_CLASS = 30  # submissions per problem set in a full class
+ABSENT = 2  # students on the roster beyond the largest class: they hand nothing in
 
 HOSTILE_CELL = '''
 # Tries to win points without answering: rewrite the comparison tools the tests might use,
@@ -90,7 +98,43 @@ class Sample:
     late_hours: float = 0.0
 
 
-def roster(size: int = CLASS_SIZE, seed: int = 0) -> list[SampleStudent]:
+@dataclass(frozen=True)
+class ClassSizes:
+    """The sample class's size per problem set: ``per_set[name]``, else ``default``.
+
+    A size is a number of submissions; None, or a number below it, gives the smallest class
+    that still has every kind of submission (:func:`class_size`).
+    """
+
+    default: int | None = FULL_CLASS
+    per_set: Mapping[str, int | None] = field(default_factory=dict)
+
+    def of(self, ps_name: str) -> int | None:
+        return self.per_set.get(ps_name, self.default)
+
+    @classmethod
+    def parse(cls, values: Sequence[str], default: int | None = FULL_CLASS) -> ClassSizes:
+        """From the command line's ``--class-size`` values: ``N`` for every problem set,
+        ``PS=N`` for one."""
+        per_set: dict[str, int | None] = {}
+        for value in values:
+            name, _, number = value.rpartition("=")
+            try:
+                size = int(number)
+            except ValueError:
+                raise ConfigError(
+                    f"--class-size {value!r}: give a number of submissions, N or PS=N"
+                ) from None
+            if size < 0:
+                raise ConfigError(f"--class-size {value!r}: a class size cannot be negative")
+            if name:
+                per_set[name] = size
+            else:
+                default = size
+        return cls(default, per_set)
+
+
+def roster(size: int = FULL_CLASS + ABSENT, seed: int = 0) -> list[SampleStudent]:
     """``size`` fictional students with distinct names, ids ``s01-ada-okafor`` and so on."""
     rng = random.Random(seed)
     firsts, lasts = FIRST[:], LAST[:]
@@ -100,6 +144,8 @@ def roster(size: int = CLASS_SIZE, seed: int = 0) -> list[SampleStudent]:
     for i in range(size):
         first, last = firsts[i % len(firsts)], lasts[(i * 7) % len(lasts)]
         handle = f"{first}-{last}".lower()
+        if i >= len(firsts):  # past the list of names: keep ids, emails and handles distinct
+            handle += f"-{i // len(firsts) + 1}"
         students.append(
             SampleStudent(
                 id=f"s{i + 1:02d}-{handle}",
@@ -170,23 +216,44 @@ def _hostile(release: nbformat.NotebookNode) -> nbformat.NotebookNode:
 # ------------------------------------------------------------------ the class
 
 
-def _plan(mistakes: list[Mistake], alternatives: list[Mistake],
-          students: list[SampleStudent], rng: random.Random, total: float) -> list[Sample]:
-    plan: list[tuple[str, str, float | None]] = []
-    plan += [("correct", "the solution", total)] * 4
+def _plan(mistakes: list[Mistake], alternatives: list[Mistake], size: int | None,
+          total: float) -> list[tuple[str, str, float | None]]:
+    """The class's submissions as (kind, detail, expected points), unshuffled.
+
+    Every kind is there once: a correct student, each alternative, each mistake, a partial
+    and a blank one, both malformed ones and a hostile one. That is the smallest class, and
+    the class when ``size`` is None. A larger ``size`` adds, in this order, three more correct
+    students, a second blank one, two students with two mistakes each, then partial ones.
+    """
+    plan: list[tuple[str, str, float | None]] = [("correct", "the solution", total)]
     plan += [("alternative", a.name, total) for a in alternatives]
     plan += [("mistake", m.name, total - m.points_lost) for m in mistakes]
+    plan += [("partial", "", None), ("blank", "the release, untouched", 0.0)]
+    plan += [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
+    plan += [("hostile", "tampering with the grader", 0.0)]
+    if size is None:
+        return plan
+    extra: list[tuple[str, str, float | None]] = [("correct", "the solution", total)] * 3
+    extra.append(("blank", "the release, untouched", 0.0))
     pairs = [(a, b) for i, a in enumerate(mistakes) for b in mistakes[i + 1:]
              if not set(a.loses) & set(b.loses)]
     for a, b in pairs[:2]:
-        plan.append(("mistake", f"{a.name}+{b.name}", total - a.points_lost - b.points_lost))
-    plan += [("blank", "the release, untouched", 0.0)] * 2
-    plan += [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
-    plan += [("hostile", "tampering with the grader", 0.0)]
-    size = len(students)
-    while len(plan) < size:
-        plan.append(("partial", "", None))
-    plan = plan[:size]
+        extra.append(("mistake", f"{a.name}+{b.name}", total - a.points_lost - b.points_lost))
+    while len(plan) + len(extra) < size:
+        extra.append(("partial", "", None))
+    return plan + extra[: max(0, size - len(plan))]
+
+
+def class_size(ps: ProblemSet, size: int | None) -> int:
+    """How many submissions the sample class of ``ps`` has for a requested ``size``: ``size``,
+    or the smallest class with every kind (see :func:`_plan`) when that is more or ``size``
+    is None."""
+    return len(_plan(load_mistakes(ps), load_alternatives(ps), size, 0.0))
+
+
+def _samples(plan: list[tuple[str, str, float | None]], students: list[SampleStudent],
+             rng: random.Random) -> list[Sample]:
+    plan = plan[:]
     rng.shuffle(plan)
     samples = [Sample(s, kind, detail, points) for s, (kind, detail, points)
                in zip(students, plan, strict=True)]
@@ -243,22 +310,31 @@ def make_sample_class(
     students: list[SampleStudent],
     total_points: float,
     seed: int = 0,
+    size: int | None = FULL_CLASS,
 ) -> list[Sample]:
     """Write ``out/submissions/`` and ``out/manifest.csv`` for problem set ``ps``.
 
     ``index`` is the problem set's place in the course (its due date); ``students`` the class
-    roster, of whom a few (different ones for each problem set) hand nothing in.
+    roster, of whom those beyond the class's size (different ones for each problem set) hand
+    nothing in; ``size`` as for :func:`class_size`.
     """
     rng = random.Random(f"{seed}-{ps.name}")
-    absent = set(rng.sample([s.id for s in students], 2))
-    present = [s for s in students if s.id not in absent]
+    mistakes, alternatives = load_mistakes(ps), load_alternatives(ps)
+    plan = _plan(mistakes, alternatives, size, total_points)
+    if len(plan) > len(students):
+        raise ConfigError(
+            f"{ps.name}: a class of {len(plan)} submissions needs as many students on the "
+            f"roster; it has {len(students)}"
+        )
+    chosen = set(rng.sample([s.id for s in students], len(plan)))
+    present = [s for s in students if s.id in chosen]
     solution = _stable_ids(nbformat.read(solution_notebook, as_version=4))
     release = _stable_ids(nbformat.read(ps.student_notebook, as_version=4))
-    mistakes, alternatives = load_mistakes(ps), load_alternatives(ps)
-    samples = _plan(mistakes, alternatives, present, rng, total_points)
+    samples = _samples(plan, present, rng)
     folder = out / "submissions"
     folder.mkdir(parents=True, exist_ok=True)
     due = due_date(index)
+    written: set[str] = set()
     for sample in samples:
         content = _render(sample, {m.name: m for m in mistakes},
                           {a.name: a for a in alternatives}, solution, release, rng)
@@ -267,12 +343,20 @@ def make_sample_class(
         if content is None:
             (folder / sample.student.id).mkdir(exist_ok=True)
             (folder / sample.student.id / "README.md").write_text("Forgot to add the notebook.\n")
+            written.add(sample.student.id)
             continue
         path = folder / f"{sample.student.id}.ipynb"
+        written.add(path.name)
         data = content if isinstance(content, bytes) else nbformat.writes(content).encode()
         if not path.exists() or path.read_bytes() != data:
             path.write_bytes(data)
         os.utime(path, (when.timestamp(), when.timestamp()))
+    for stale in folder.iterdir():  # what an earlier class of another size left behind
+        if stale.name not in written:
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student", "kind", "detail", "late_hours", "expected_points"])
@@ -285,17 +369,28 @@ def make_sample_class(
 
 
 def write_sample_class(
-    sets: Sequence[ProblemSet], out: Path, seed: int = 0
+    sets: Sequence[ProblemSet], out: Path, seed: int = 0, sizes: ClassSizes | None = None
 ) -> dict[str, list[Sample]]:
     """The whole synthetic course in ``out``: ``roster.csv``, ``assignments.csv`` and, for each
-    built problem set in course order, ``<ps>/submissions/`` and ``<ps>/manifest.csv``."""
-    students = roster(seed=seed)
+    built problem set in course order, ``<ps>/submissions/`` and ``<ps>/manifest.csv``.
+
+    ``sizes`` gives each problem set's class size (default: the full class, 30). The roster
+    holds two more students than the largest class, so every problem set misses a few.
+    """
+    sizes = sizes or ClassSizes()
+    unknown = sorted(set(sizes.per_set) - {ps.name for ps in sets})
+    if unknown:
+        raise ConfigError(f"--class-size for {', '.join(unknown)}: not among the problem sets "
+                          f"({', '.join(ps.name for ps in sets)})")
+    counts = {ps.name: class_size(ps, sizes.of(ps.name)) for ps in sets}
+    students = roster(max(counts.values(), default=0) + ABSENT, seed=seed)
     write_course_files(out, students, [ps.name for ps in sets])
     classes = {}
     for index, ps in enumerate(sets):
         total = sum(q.points for q in load_questions(ps.autograder_zip))
         classes[ps.name] = make_sample_class(
-            ps, index, out / ps.name, ps.solution_notebook, students, total, seed=seed
+            ps, index, out / ps.name, ps.solution_notebook, students, total, seed=seed,
+            size=sizes.of(ps.name),
         )
     return classes
 

@@ -1,26 +1,46 @@
 """Shared fixtures: each problem set built once per test session into a temporary course folder,
-so that tests never depend on (or write to) the repository's own assignments/ and dist/.
+so that tests never depend on (or write to) the repository's own assignments/ and dist/, and
+each problem set's declared variants graded once per engine.
 
 For every problem set there are three fixtures: ``psN_built`` (the ProblemSet and its
 BuildResult), ``psN_solution`` (the solution notebook, as a student would submit it) and
-``psN_zip`` (the autograder zip with every test).
+``psN_zip`` (the autograder zip with every test). ``built_problem_set(name)`` builds any
+problem set by name, once.
+
+``variant_gradings.get(ps, engine)`` grades, in one batch of two workers, the solution, the
+blank release and every entry of the problem set's ``mistakes.yaml`` and ``alternatives.yaml``
+with one engine, once per session, and gives back every results.json. The specification
+(``test_problem_sets.py``) and the problem sets' own tests read the same gradings.
 """
 
+from __future__ import annotations
+
+import json
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from autograder.build import build_problem_set
-from autograder.problem_sets import find_problem_sets
+from autograder.build import BuildResult, build_problem_set
+from autograder.engine.batch import grade_batch
+from autograder.engine.test_files import load_questions
+from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
+from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits
+from nnkit.mnist import data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 PS1 = "ps1-perceptron"
 PS2 = "ps2-backprop"
 PS3 = "ps3-keras-mnist"
+WORKERS = 2  # the cores of the machine the suite is sized for
+
+Built = tuple[ProblemSet, BuildResult]
 
 
-def _build(tmp_path_factory, name: str):
+def _build(tmp_path_factory: pytest.TempPathFactory, name: str) -> Built:
     root = tmp_path_factory.mktemp(f"course-{name}")
     shutil.copytree(REPO / "solutions" / name, root / "solutions" / name)
     (root / "pyproject.toml").write_text("")
@@ -28,19 +48,27 @@ def _build(tmp_path_factory, name: str):
     return ps, build_problem_set(ps)
 
 
-def _solution(built) -> Path:
-    ps, _ = built
-    return ps.solution_notebook
+@pytest.fixture(scope="session")
+def built_problem_set(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Built]:
+    """``built_problem_set(name)``: the problem set built once per session."""
+    cache: dict[str, Built] = {}
+
+    def get(name: str) -> Built:
+        if name not in cache:
+            cache[name] = _build(tmp_path_factory, name)
+        return cache[name]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def ps1_built(tmp_path_factory):
-    return _build(tmp_path_factory, PS1)
+def ps1_built(built_problem_set) -> Built:
+    return built_problem_set(PS1)
 
 
 @pytest.fixture(scope="session")
 def ps1_solution(ps1_built) -> Path:
-    return _solution(ps1_built)
+    return ps1_built[0].solution_notebook
 
 
 @pytest.fixture(scope="session")
@@ -49,13 +77,13 @@ def ps1_zip(ps1_built) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ps2_built(tmp_path_factory):
-    return _build(tmp_path_factory, PS2)
+def ps2_built(built_problem_set) -> Built:
+    return built_problem_set(PS2)
 
 
 @pytest.fixture(scope="session")
 def ps2_solution(ps2_built) -> Path:
-    return _solution(ps2_built)
+    return ps2_built[0].solution_notebook
 
 
 @pytest.fixture(scope="session")
@@ -64,15 +92,108 @@ def ps2_zip(ps2_built) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ps3_built(tmp_path_factory):
-    return _build(tmp_path_factory, PS3)
+def ps3_built(built_problem_set) -> Built:
+    return built_problem_set(PS3)
 
 
 @pytest.fixture(scope="session")
 def ps3_solution(ps3_built) -> Path:
-    return _solution(ps3_built)
+    return ps3_built[0].solution_notebook
 
 
 @pytest.fixture(scope="session")
 def ps3_zip(ps3_built) -> Path:
     return ps3_built[1].autograder_zip
+
+
+# ------------------------------------------------------------------ every variant, graded once
+
+SOLUTION = "solution"
+BLANK = "blank"
+
+
+def mistake_student(name: str) -> str:
+    """The student id under which the mistake ``name`` is graded."""
+    return f"mistake-{name}"
+
+
+def alternative_student(name: str) -> str:
+    """The student id under which the alternative ``name`` is graded."""
+    return f"alternative-{name}"
+
+
+@dataclass
+class VariantGrading:
+    """One engine's grading of one problem set's variants: ``results[student]`` is that
+    student's results.json; ``full`` the autograded points of each question."""
+
+    ps: ProblemSet
+    engine: str
+    out: Path
+    full: dict[str, float]
+    results: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.full.values())
+
+
+def write_variants(ps: ProblemSet, folder: Path) -> list[str]:
+    """The solution, the blank release, and every declared mistake and alternative, one
+    notebook each in ``folder``; returns the student ids."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ps.solution_notebook, folder / f"{SOLUTION}.ipynb")
+    shutil.copy(ps.student_notebook, folder / f"{BLANK}.ipynb")
+    solution = nbformat.read(ps.solution_notebook, as_version=4)
+    students = [SOLUTION, BLANK]
+    for student, entry in [
+        *((mistake_student(m.name), m) for m in load_mistakes(ps)),
+        *((alternative_student(a.name), a) for a in load_alternatives(ps)),
+    ]:
+        nbformat.write(apply_mistake(solution, entry), folder / f"{student}.ipynb")
+        students.append(student)
+    return students
+
+
+class VariantGradings:
+    """Grades each (problem set, engine) once, on first use; a failure is kept and raised
+    again to every test that asks, so a broken batch is never graded twice."""
+
+    def __init__(self, built: Callable[[str], Built], tmp: pytest.TempPathFactory) -> None:
+        self._built = built
+        self._tmp = tmp
+        self._done: dict[tuple[str, str], VariantGrading | BaseException] = {}
+
+    def get(self, ps_name: str, engine: str) -> VariantGrading:
+        key = (ps_name, engine)
+        if key not in self._done:
+            try:
+                self._done[key] = self._grade(ps_name, engine)
+            except Exception as error:  # kept: every later test reports the same failure
+                self._done[key] = error
+        done = self._done[key]
+        if isinstance(done, BaseException):
+            raise done
+        return done
+
+    def _grade(self, ps_name: str, engine: str) -> VariantGrading:
+        ps, build = self._built(ps_name)
+        submissions = self._tmp.mktemp(f"{ps_name}-variants-{engine}")
+        students = write_variants(ps, submissions)
+        out = self._tmp.mktemp(f"{ps_name}-results-{engine}")
+        report = grade_batch(
+            ps.name, build.autograder_zip, submissions, out, workers=WORKERS,
+            limits=grading_limits(ps), readonly_paths=(data_dir(),), engine=engine,
+            progress=False,
+        )  # fmt: skip
+        assert report.ok, report.failed
+        full = {q.name: q.points for q in load_questions(build.autograder_zip)}
+        grading = VariantGrading(ps, engine, out, full)
+        for student in students:
+            grading.results[student] = json.loads((out / student / "results.json").read_text())
+        return grading
+
+
+@pytest.fixture(scope="session")
+def variant_gradings(built_problem_set, tmp_path_factory) -> VariantGradings:
+    return VariantGradings(built_problem_set, tmp_path_factory)

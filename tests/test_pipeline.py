@@ -1,15 +1,22 @@
 """``make demo``'s pipeline end to end on problem set 1: build, sample class, sandboxed
-grading, gradebook, report and Canvas export; then run again and nothing is redone."""
+grading, gradebook, report and Canvas export; then run again and nothing is redone.
+
+The demo's class has each kind of submission once (every declared mistake and alternative
+among them); ``--class-size`` asks for more, up to a full class of 30."""
 
 import csv
 import io
 
 import pytest
 
+from autograder.errors import ConfigError
+from autograder.mistakes import load_alternatives, load_mistakes
 from autograder.pipeline import run_pipeline
+from autograder.sample_class import ClassSizes, class_size, write_sample_class
 from gradebook import Gradebook, Policy
 
 PS1 = "ps1-perceptron"
+KINDS = {"correct", "alternative", "mistake", "partial", "blank", "malformed", "hostile"}
 
 
 @pytest.fixture(scope="module")
@@ -21,17 +28,21 @@ def demo(ps1_built, tmp_path_factory):
     return result, messages
 
 
-def manifest(result) -> list[dict]:
-    return list(csv.DictReader((result.out / PS1 / "manifest.csv").open()))
+def manifest(folder) -> list[dict]:
+    return list(csv.DictReader((folder / PS1 / "manifest.csv").open()))
 
 
-def test_the_sample_class_has_every_kind_of_submission(demo):
+def test_the_sample_class_has_every_kind_of_submission_once(demo, ps1_built):
     result, _ = demo
-    kinds = {row["kind"] for row in manifest(result)}
-    assert kinds == {"correct", "alternative", "mistake", "partial", "blank", "malformed",
-                     "hostile"}
-    assert len(manifest(result)) == 30
-    assert sum(float(row["late_hours"]) > 0 for row in manifest(result)) == 3
+    ps, _ = ps1_built
+    rows = manifest(result.out)
+    assert {row["kind"] for row in rows} == KINDS
+    assert len(rows) == class_size(ps, None) == 12
+    details = {row["detail"] for row in rows}
+    assert {m.name for m in load_mistakes(ps)} <= details
+    assert {a.name for a in load_alternatives(ps)} <= details
+    assert {"truncated file", "no notebook"} <= details
+    assert sum(float(row["late_hours"]) > 0 for row in rows) == 3
 
 
 def test_every_student_gets_the_points_their_kind_deserves(demo):
@@ -41,7 +52,7 @@ def test_every_student_gets_the_points_their_kind_deserves(demo):
     with Gradebook(result.gradebook) as gb:
         points = gb.assignment_scores().set_index("student")["points"]
         status = gb.submissions().set_index("student")["status"]
-        for row in manifest(result):
+        for row in manifest(result.out):
             if row["expected_points"]:
                 assert points[row["student"]] == float(row["expected_points"]), row
             if row["kind"] == "malformed":
@@ -56,7 +67,7 @@ def test_the_gradebook_report_and_export_are_written(demo):
     assert page.count("data:image/png;base64,") == 3
     assert "Failed to grade" in page and "No submission" in page
     rows = list(csv.reader(io.StringIO(result.canvas.read_text())))
-    assert rows[1][0] == "Points Possible" and len(rows) == 2 + 32  # the whole roster
+    assert rows[1][0] == "Points Possible" and len(rows) == 2 + 14  # the whole roster
     with Gradebook(result.gradebook) as gb:
         assert len(gb.missing()) == 2  # two students on the roster handed nothing in
         late = gb.assignment_scores(Policy.from_yaml(result.out / "policy.yaml"))
@@ -64,10 +75,37 @@ def test_the_gradebook_report_and_export_are_written(demo):
         assert len(late) == 3 and (late["late_penalty_percent"] > 0).all()
 
 
-def test_running_again_regrades_nothing_and_records_nothing_twice(demo, ps1_built):
+def test_running_again_rebuilds_nothing_regrades_nothing_and_records_nothing_twice(
+    demo, ps1_built
+):
     result, _ = demo
     ps, _ = ps1_built
-    again = run_pipeline(result.out, [PS1], root=ps.root, workers=2, say=lambda m: None)
+    messages = []
+    again = run_pipeline(result.out, [PS1], root=ps.root, workers=2, say=messages.append)
+    assert f"    {PS1}: unchanged since its last build" in messages
     assert again.graded == {PS1: 0}
     with Gradebook(again.gradebook) as gb:
         assert len(gb.runs()) == 1
+
+
+def test_a_full_class_has_30_submissions_of_every_kind(ps1_built, tmp_path):
+    ps, _ = ps1_built
+    write_sample_class([ps], tmp_path, sizes=ClassSizes.parse(["30"]))
+    rows = manifest(tmp_path)
+    assert len(rows) == 30 and {row["kind"] for row in rows} == KINDS
+    kinds = [row["kind"] for row in rows]
+    assert kinds.count("correct") == 4 and kinds.count("blank") == 2
+    assert sum("+" in row["detail"] for row in rows) == 2  # two students with two mistakes
+    assert len(list(csv.DictReader((tmp_path / "roster.csv").open()))) == 32
+    # Asked again for the smallest class, the submissions of the 18 others are gone.
+    write_sample_class([ps], tmp_path, sizes=ClassSizes.parse([f"{PS1}=0"]))
+    assert len(list((tmp_path / PS1 / "submissions").iterdir())) == 12 == len(manifest(tmp_path))
+
+
+def test_a_class_size_is_a_number_for_all_or_for_one_problem_set():
+    sizes = ClassSizes.parse(["20", "ps3-keras-mnist=8"])
+    assert sizes.of("ps1-perceptron") == 20 and sizes.of("ps3-keras-mnist") == 8
+    assert ClassSizes.parse([], default=None).of("ps2-backprop") is None
+    for wrong in ("many", "ps1=x", "-3"):
+        with pytest.raises(ConfigError, match="class-size"):
+            ClassSizes.parse([wrong])

@@ -1,5 +1,6 @@
-"""Problem set 1 end to end: build it, grade its solution, its blank release and its realistic
-mistakes with otter's own grader, and run the released notebook the way a student would.
+"""Problem set 1's own guarantees: its release, its points, and the released notebook run the
+way a student would. What grading guarantees (solution, blank, every declared mistake and
+alternative, under every engine) is stated for every problem set in ``test_problem_sets.py``.
 
 The build goes into a temporary copy of the course layout, so these tests never touch the
 repository's own ``assignments/`` or ``dist/``; ``test_release_is_up_to_date`` checks those.
@@ -12,28 +13,11 @@ import pytest
 from student_side import check_outputs, error_cells, run_release, with_solution_answers
 
 from autograder.build import build_problem_set
-from autograder.engine.otter_runner import grade_with_otter
-from autograder.mistakes import apply_mistake, load_mistakes
+from autograder.engine.test_files import load_questions
 from autograder.problem_sets import find_problem_sets
 
 REPO = Path(__file__).resolve().parents[1]
 PS = "ps1-perceptron"
-TOTAL_AUTOGRADED = 38  # 40 points, of which question 7 (2 points) is graded by hand
-
-
-@pytest.fixture(scope="module")
-def solution_grade(ps1_solution, ps1_zip):
-    return grade_with_otter(ps1_solution, ps1_zip)
-
-
-@pytest.fixture(scope="module")
-def blank_grade(ps1_built, ps1_zip):
-    ps, _ = ps1_built
-    return grade_with_otter(ps.student_notebook, ps1_zip)
-
-
-def scores(grade: dict) -> dict[str, float]:
-    return {q: r["score"] for q, r in grade["questions"].items()}
 
 
 # ------------------------------------------------------------------ the release
@@ -66,42 +50,10 @@ def test_master_declares_40_points_with_a_manual_question(ps1_built):
     assert "name: q7\n# manual: true\n# points: 2" in text
 
 
-# ------------------------------------------------------------------ grading with otter
-
-
-def test_solution_gets_full_marks(solution_grade):
-    assert solution_grade["possible"] == TOTAL_AUTOGRADED
-    assert solution_grade["total"] == TOTAL_AUTOGRADED, scores(solution_grade)
-    assert "q7" not in solution_grade["questions"]  # graded by hand, never by the autograder
-
-
-def test_blank_release_scores_zero_on_every_question(blank_grade):
-    assert blank_grade["possible"] == TOTAL_AUTOGRADED
-    assert all(score == 0 for score in scores(blank_grade).values()), scores(blank_grade)
-
-
-def test_public_tests_pass_for_the_solution_and_fail_for_the_blank(solution_grade, blank_grade):
-    for question, result in solution_grade["questions"].items():
-        public = [t for t in result["tests"] if not t["hidden"]]
-        assert public and all(t["passed"] for t in public), question
-    for question, result in blank_grade["questions"].items():
-        public = [t for t in result["tests"] if not t["hidden"]]
-        assert any(not t["passed"] for t in public), f"{question}: the blank passes its checks"
-
-
-@pytest.mark.parametrize(
-    "mistake", load_mistakes(find_problem_sets(REPO, [PS])[0]), ids=lambda m: m.name
-)
-def test_realistic_mistake_loses_exactly_its_points(
-    mistake, ps1_solution, ps1_zip, solution_grade, tmp_path
-):
-    nb = apply_mistake(nbformat.read(ps1_solution, as_version=4), mistake)
-    submission = tmp_path / f"{PS}.ipynb"
-    nbformat.write(nb, submission)
-    grade = grade_with_otter(submission, ps1_zip)
-    lost = {q: solution_grade["questions"][q]["score"] - s for q, s in scores(grade).items()}
-    assert {q: pts for q, pts in lost.items() if pts} == mistake.loses
-    assert grade["total"] == TOTAL_AUTOGRADED - mistake.points_lost
+def test_the_autograder_grades_38_points_and_leaves_q7_to_the_instructor(ps1_zip):
+    questions = {q.name: q.points for q in load_questions(ps1_zip)}
+    assert sum(questions.values()) == 38
+    assert "q7" not in questions
 
 
 # ------------------------------------------------------------------ the student's side
