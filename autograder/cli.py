@@ -14,6 +14,7 @@ import click
 
 from autograder.engine.registry import DEFAULT_ENGINE, ENGINES, describe_engines
 from autograder.errors import NngradeError
+from autograder.limits import SandboxLimits
 from gradebook.cli import gradebook
 
 
@@ -222,7 +223,7 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
     type=float,
     default=None,
     help="Seconds allowed per notebook cell and per call from a test.  "
-    "[default: cell_timeout in solutions/PS/grading.yaml, else 30]",
+    f"[default: cell_timeout in solutions/PS/grading.yaml, else {SandboxLimits().cell_timeout:g}]",
 )
 @click.option(
     "--require-sandbox",
@@ -250,16 +251,16 @@ def grade(
     """
     from autograder.build import build_problem_set
     from autograder.engine.batch import grade_batch
-    from autograder.engine.sandbox.host import missing_guarantees
+    from autograder.engine.registry import get_engine
     from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
     from nnkit.mnist import data_dir
 
-    if engine == "nngrade":  # what this host cannot guarantee, said before anything runs
-        missing = missing_guarantees()
-        for problem in missing:
-            click.echo(f"WARNING: {problem}", err=True)
-        if missing and require_sandbox:
-            raise click.ClickException("--require-sandbox: this host cannot grade safely")
+    # What this engine cannot guarantee on this host, said before anything runs.
+    missing = get_engine(engine).host_problems()
+    for problem in missing:
+        click.echo(f"WARNING: {problem}", err=True)
+    if missing and require_sandbox:
+        raise click.ClickException("--require-sandbox: this host cannot grade safely")
     (ps,) = find_problem_sets(repo_root(), [problem_set])
     if not ps.is_built:
         click.echo(f"{ps.name}: no autograder yet; building it first")

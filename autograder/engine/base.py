@@ -50,6 +50,11 @@ class Engine(Protocol):
         """Grade ``job.notebook`` against ``job.problem_set``'s tests within ``limits``."""
         ...
 
+    def host_problems(self) -> list[str]:
+        """What this engine cannot guarantee on this host, one sentence each; said before a
+        batch starts, and a reason to refuse under ``--require-sandbox``."""
+        ...
+
 
 def installed_version(distribution: str) -> str:
     """The installed version of a Python distribution, or ``"unknown"``."""

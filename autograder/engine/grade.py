@@ -49,6 +49,7 @@ from autograder.engine.submission import (
     regular_files,
 )
 from autograder.engine.test_files import GradingTest, Question
+from autograder.limits import MAX_MESSAGE_CHARS
 from autograder.results import SubmissionResult, TestResult
 from nnkit.mnist import DATA_ENV_VAR, data_dir
 
@@ -63,7 +64,6 @@ __all__ = [
     "MAX_SUBMISSION_FILES_BYTES",
 ]
 
-MAX_MESSAGE_CHARS = 1000
 
 
 class SandboxLost(RuntimeError):
@@ -293,6 +293,11 @@ class NngradeEngine:
 
     def version(self) -> str:
         return installed_version("nngrade")
+
+    def host_problems(self) -> list[str]:
+        from autograder.engine.sandbox.host import missing_guarantees
+
+        return missing_guarantees()
 
     def grade(self, job: Job, limits: SandboxLimits) -> SubmissionResult:
         if job.notebook is None:

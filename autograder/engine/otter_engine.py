@@ -34,6 +34,9 @@ class OtterEngine:
     def version(self) -> str:
         return installed_version("otter-grader")
 
+    def host_problems(self) -> list[str]:
+        return ["otter runs the tests inside the student's kernel, with no sandbox and no limits"]
+
     def grade(self, job: Job, limits: SandboxLimits) -> SubmissionResult:
         if job.notebook is None:
             raise ValueError(f"{job.student}: a job without a notebook is the runner's to grade")

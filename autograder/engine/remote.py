@@ -50,6 +50,7 @@ from autograder import codec
 from autograder.codec import install as codec_install
 from autograder.engine.deadline import Deadline
 from autograder.engine.sandbox import SandboxedKernel
+from autograder.limits import FILE_ARGUMENT_BYTES
 
 __all__ = ["SubmissionFault", "StudentCodeError", "DeadlineExceeded", "Remote", "RemoteRef"]
 
@@ -59,8 +60,6 @@ AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text(encoding="utf-8"
 CODEC_SOURCES = codec_install.sources()
 CODEC_INSTALLER = Path(codec_install.__file__).read_text(encoding="utf-8")
 SHARED_MODULES = {"numpy", "pandas", "math", "scipy", "sklearn", "matplotlib", "statistics"}
-#: Array arguments of at least this many bytes go to the kernel as a ``.npy`` file.
-FILE_ARGUMENT_BYTES = 1 << 20
 #: Exception names a hidden test's message may show: the built-in ones and a few of numpy's.
 KNOWN_EXCEPTIONS = frozenset(
     name

@@ -34,6 +34,11 @@ from pathlib import Path
 import nbformat
 
 from autograder.engine.feedback import cell_place
+from autograder.limits import (
+    MAX_NOTEBOOK_BYTES,
+    MAX_SUBMISSION_FILES,
+    MAX_SUBMISSION_FILES_BYTES,
+)
 
 __all__ = [
     "MalformedSubmission",
@@ -49,10 +54,6 @@ __all__ = [
     "MAX_SUBMISSION_FILES_BYTES",
 ]
 
-MAX_NOTEBOOK_BYTES = 20 * 2**20
-#: Files of a folder submission copied into the work folder: at most this much in total.
-MAX_SUBMISSION_FILES_BYTES = 256 * 2**20
-MAX_SUBMISSION_FILES = 100
 
 _TEMPLATE_LINE = re.compile(
     r"""^\s*(

@@ -99,8 +99,8 @@ from autograder.engine.sandbox.kernel import (
     SandboxUnavailable,
 )
 from autograder.engine.sandbox.output import CellResult
-from autograder.engine.sandbox.supervisor import SandboxLimits
 from autograder.engine.sandbox.workdir import WorkFolder, work_folder
+from autograder.limits import SandboxLimits
 
 __all__ = [
     "BWRAP",

@@ -34,7 +34,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder.engine.sandbox.supervisor import WATCH_INTERVAL, ProcessTree, SandboxLimits
+from autograder.engine.sandbox.supervisor import ProcessTree
+from autograder.limits import WATCH_INTERVAL, SandboxLimits
 
 __all__ = ["CgroupLimiter", "available", "host_oom_kills", "sweep"]
 

@@ -25,15 +25,18 @@ from typing import Any
 import zmq
 
 from autograder.engine.sandbox.launch import KernelLauncher, start_kernel
-from autograder.engine.sandbox.output import OUTPUT_KILL_FACTOR, CellResult, Output
-from autograder.engine.sandbox.supervisor import WATCH_INTERVAL, ProcessTree, SandboxLimits
+from autograder.engine.sandbox.output import CellResult, Output
+from autograder.engine.sandbox.supervisor import ProcessTree
+from autograder.limits import (
+    INTERRUPT_GRACE,
+    OUTPUT_KILL_FACTOR,
+    START_TIMEOUT,
+    WATCH_INTERVAL,
+    SandboxLimits,
+)
 
 __all__ = ["INTERRUPT_GRACE", "START_TIMEOUT", "Channel", "KernelStartError", "died"]
 
-#: Seconds a cell gets to stop after the interrupt before the kernel is killed.
-INTERRUPT_GRACE = 2.0
-#: Seconds the kernel gets to answer its first ``kernel_info_request``.
-START_TIMEOUT = 60.0
 #: Room for message headers and small replies on top of the largest output message allowed.
 _MESSAGE_SLACK = 256 * 1024
 #: How long the grader waits for the trailing "idle" status after the execute reply.

@@ -13,10 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OUTPUT_KILL_FACTOR", "CellResult", "Output"]
+from autograder.limits import OUTPUT_KILL_FACTOR
 
-#: Output beyond this many times ``max_output_bytes`` in one cell kills the kernel.
-OUTPUT_KILL_FACTOR = 20
+__all__ = ["OUTPUT_KILL_FACTOR", "CellResult", "Output"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -19,10 +19,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 import psutil
+
+from autograder.limits import WATCH_INTERVAL, SandboxLimits
 
 __all__ = [
     "ProcessTree",
@@ -35,33 +36,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two samples of the kernel's process tree.
-WATCH_INTERVAL = 0.05
 _STDERR_KEEP = 64 * 1024
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """What one kernel may use; see the package documentation for how each is enforced."""
-
-    cell_timeout: float = 30.0  # seconds per execute()
-    total_timeout: float = 300.0  # seconds of execution over the kernel's life
-    memory_mb: int = 2048  # resident memory of the whole process tree
-    max_processes: int = 64  # processes in the tree
-    max_tasks: int = 512  # processes and threads (a cgroup's pids.max)
-    workdir_mb: int = 1024  # the work folder's size cap (a tmpfs), when the grader is root
-    # A cell's deadline moves by the time its sandbox waited for a CPU, up to this many times
-    # the limit (0: plain wall-clock limits). Needs the sandbox's cgroup v2 PSI.
-    cpu_wait_allowance: float = 3.0
-    max_output_bytes: int = 1_000_000  # stdout+stderr+display text kept per execute()
-    # Seconds of the grader's own work per submission (tests, decoding, waiting for replies)
-    # on top of total_timeout: the submission's one deadline (autograder/engine/deadline.py).
-    grader_margin: float = 120.0
-
-    @property
-    def deadline_seconds(self) -> float:
-        """Wall-clock seconds for grading one submission, start to finish."""
-        return self.total_timeout + self.grader_margin
 
 
 def fallback_nproc(max_processes: int) -> int:
