@@ -3,7 +3,8 @@
 The nbgrader notebook is derived from an otter-format notebook (the solution notebook in
 ``dist/<ps>/autograder/``, or a student's submission) by :func:`to_nbgrader`:
 
-- otter's ``import otter`` cell is dropped;
+- otter's ``import otter`` cell and its notebook metadata (which hold every test's source,
+  hidden ones included) are dropped;
 - a code cell holding solution code (``# BEGIN SOLUTION``/``# END SOLUTION`` blocks, lines
   marked ``# SOLUTION``) becomes an autograded answer cell (``solution: true, grade: false``)
   with nbgrader's ``### BEGIN SOLUTION``/``### END SOLUTION`` markers;
@@ -151,6 +152,7 @@ def to_nbgrader(nb: nbformat.NotebookNode, tests: dict[str, list[NbgraderTest]],
     """The nbgrader notebook for an otter-format notebook (a solution or a submission)."""
     out = copy.deepcopy(nb)
     out.cells = []
+    out.metadata.pop("otter", None)  # otter keeps every test's source there, hidden ones too
     solution_ids = {i: m for m in manual for i in m.solution_ids}
     manual_left = list(manual)
     pending: ManualQuestion | None = None  # a manual question whose answer cell comes next

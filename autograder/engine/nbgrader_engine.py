@@ -56,7 +56,8 @@ class ScratchCourse:
         self.manual = manual_questions(
             nbformat.read(dist.parent / "master" / f"{ps_name}.ipynb", as_version=4))
         self.timeout = timeout
-        result = self._api().generate_assignment(ps_name, force=True, create=True)
+        with _kernel_environment(self.root):
+            result = self._api().generate_assignment(ps_name, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment failed: {result.get('log')}")
 
@@ -143,8 +144,7 @@ def scratch_course(ps_name: str, autograder_zip: Path, fingerprint: str,
     """This process's scratch course for the problem set (made on first use)."""
     key = (autograder_zip, fingerprint, timeout)
     if key not in _COURSES:
-        with _kernel_environment(Path(tempfile.gettempdir())):
-            _COURSES[key] = ScratchCourse(ps_name, autograder_zip, timeout)
+        _COURSES[key] = ScratchCourse(ps_name, autograder_zip, timeout)
     return _COURSES[key]
 
 
