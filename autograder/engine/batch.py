@@ -19,6 +19,7 @@ all, never half-written.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,12 +73,14 @@ def grade_batch(
     engine: str | Engine = DEFAULT_ENGINE,
     progress: bool = True,
     master: Path | None = None,
+    find_jobs: Callable[[Path, ProblemSetTests], list[Job]] = find_submissions,
 ) -> BatchReport:
     """Grade every submission not already graded; then rewrite ``summary.csv``.
 
     ``engine`` is an engine's name (made with ``readonly_paths`` and ``require_sandbox``) or
     an engine already made. ``master`` is the problem set's master file, whose commit every
-    result records as ``solutions_commit``.
+    result records as ``solutions_commit``. ``find_jobs`` reads the submissions' layout
+    (nbgrader's ``submitted/``: :func:`autograder.engine.nbgrader_course.find_nbgrader_jobs`).
     """
     limits = limits or SandboxLimits()
     if isinstance(engine, str):
@@ -90,7 +93,7 @@ def grade_batch(
     commit = solutions_commit(master) if master is not None else ""
     tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit)
     report = BatchReport()
-    jobs = find_submissions(submissions, tests)
+    jobs = find_jobs(submissions, tests)
     todo = []
     for job in jobs:
         if not force and _already_graded(out, job):
