@@ -17,6 +17,9 @@ One build of problem set ``<ps>``:
    ``assignments/<ps>/``.
 4. The autograder folder goes to ``dist/<ps>/autograder/`` with its zip under the stable name
    ``<ps>-autograder.zip``; the converted master goes to ``dist/<ps>/master/<ps>.ipynb``.
+5. The problem set as an nbgrader course goes to ``dist/<ps>/nbgrader/``
+   (:mod:`autograder.nbgrader_export`): ``source/<ps>/<ps>.ipynb``, the checks module and an
+   ``nbgrader_config.py`` with the cell timeout of ``grading.yaml``.
 
 Both output folders are assembled elsewhere and swapped in whole
 (:mod:`autograder.release_files`), so an interrupted or failed build leaves the previous
@@ -94,6 +97,7 @@ def build_problem_set(ps: ProblemSet, check: bool = False) -> BuildResult:
 
         dist = tmp / "dist"
         stage_dist(ps, otter_out / "autograder", master_ipynb, dist)
+        stage_nbgrader_source(ps, dist)
 
         replace_dir(dist, ps.dist_dir)
         replace_dir(student, ps.assignment_dir)
@@ -107,6 +111,19 @@ def stage_student_release(ps: ProblemSet, otter_student: Path, staged: Path) -> 
     notebook = staged / ps.student_notebook.name
     nb = prepare_student_cells(nbformat.read(notebook, as_version=4))
     nbformat.write(normalise_student_notebook(nb), notebook)
+
+
+def stage_nbgrader_source(ps: ProblemSet, staged: Path) -> Path:
+    """Export the staged ``dist/<ps>/`` as an nbgrader course in ``staged/nbgrader/``."""
+    from autograder.nbgrader_export import export_assignment
+    from autograder.problem_sets import grading_limits
+
+    def inside(path: Path) -> Path:
+        return staged / path.relative_to(ps.dist_dir)
+
+    return export_assignment(
+        ps.name, inside(ps.solution_notebook), inside(ps.master_notebook),
+        inside(ps.autograder_zip), staged / "nbgrader", grading_limits(ps).cell_timeout)
 
 
 def stage_dist(ps: ProblemSet, otter_autograder: Path, master_ipynb: Path, staged: Path) -> None:

@@ -232,6 +232,21 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
     "sandbox user, cgroups, root) instead of falling back.",
 )
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
+@click.option(
+    "--layout",
+    type=click.Choice(["auto", "flat", "nbgrader"]),
+    default="auto",
+    show_default=True,
+    help="flat: <student>.ipynb or <student>/; nbgrader: a course's submitted/<student>/PS/; "
+    "auto: nbgrader when the folder looks like it.",
+)
+@click.option(
+    "--write-nbgrader-gradebook",
+    "nbgrader_db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the scores into this nbgrader gradebook.db (the course's).",
+)
 def grade(
     problem_set: str,
     submissions: Path,
@@ -241,6 +256,8 @@ def grade(
     timeout: float | None,
     require_sandbox: bool,
     force: bool,
+    layout: str,
+    nbgrader_db: Path | None,
 ) -> None:
     """Grade every submission in SUBMISSIONS against problem set PS's hidden tests.
 
@@ -248,9 +265,15 @@ def grade(
     (a clone of their repository). Grading resumes where it stopped: a student whose notebook
     and the tests are unchanged is skipped. The exit code is non-zero only when the grader
     itself failed, never because a student did.
+
+    An nbgrader course's submitted/ folder is graded in place (--layout nbgrader), the time
+    of submission read from nbgrader's timestamp.txt; --write-nbgrader-gradebook then
+    records every score in the course's gradebook.db, for nbgrader's formgrader.
     """
     from autograder.build import build_problem_set
+    from autograder.engine import nbgrader_course
     from autograder.engine.batch import grade_batch
+    from autograder.engine.job import find_submissions
     from autograder.engine.registry import get_engine
     from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
     from nnkit.mnist import data_dir
@@ -280,6 +303,10 @@ def grade(
         force=force,
         engine=engine,
         master=ps.master,
+        find_jobs=nbgrader_course.find_nbgrader_jobs
+        if layout == "nbgrader"
+        or (layout == "auto" and nbgrader_course.is_nbgrader_layout(submissions, ps.name))
+        else find_submissions,
     )
     click.echo(
         f"graded {len(report.graded)}, already graded {len(report.skipped)}, "
@@ -287,8 +314,48 @@ def grade(
     )
     for student, reason in report.failed.items():
         click.echo(f"  grader failure on {student}: {reason}", err=True)
+    if nbgrader_db is not None:
+        from autograder.results import read_results
+
+        graded = [
+            read_results(out / s / "results.json") for s in sorted(report.graded + report.skipped)
+        ]
+        count = nbgrader_course.write_nbgrader_gradebook(nbgrader_db, ps.name, graded)
+        click.echo(f"wrote {count} submissions into {nbgrader_db}")
     if not report.ok:
         raise SystemExit(1)
+
+
+@main.group()
+def export() -> None:
+    """Write problem sets in other graders' formats."""
+
+
+@export.command("nbgrader")
+@click.argument("problem_set", metavar="PS")
+@click.option(
+    "--course",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The nbgrader course folder (made if missing): gets source/PS/ and the checks module.",
+)
+def export_nbgrader(problem_set: str, course: Path) -> None:
+    """Put problem set PS into an nbgrader course as source/PS/PS.ipynb.
+
+    One test cell per test (hidden ones between nbgrader's HIDDEN TESTS markers), the answer
+    cells, the hand-graded questions as manual-grade cells; nbgrader_config.py is written if
+    the course has none. Then run `nbgrader generate_assignment PS` in the course.
+    """
+    from autograder.build import build_problem_set
+    from autograder.nbgrader_export import export_assignment
+    from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
+
+    (ps,) = find_problem_sets(repo_root(), [problem_set])
+    if not ps.is_built:
+        build_problem_set(ps)
+    notebook = export_assignment(ps.name, ps.solution_notebook, ps.master_notebook,
+                                 ps.autograder_zip, course, grading_limits(ps).cell_timeout)
+    click.echo(f"wrote {notebook}")
 
 
 main.add_command(gradebook)

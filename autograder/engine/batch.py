@@ -19,6 +19,7 @@ all, never half-written.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ def grade_batch(
     progress: bool = True,
     master: Path | None = None,
     kernel_setup: str | None = None,
+    find_jobs: Callable[[Path, ProblemSetTests], list[Job]] = find_submissions,
 ) -> BatchReport:
     """Grade every submission not already graded; then rewrite ``summary.csv``.
 
@@ -96,6 +98,8 @@ def grade_batch(
     result records as ``solutions_commit``. ``kernel_setup``: code the engine runs before the
     student's first cell; by default the ``kernel_setup:`` of the ``grading.yaml`` next to
     ``master`` (without ``master``: the problem set ``ps_name`` of this checkout, if any).
+    result records as ``solutions_commit``. ``find_jobs`` reads the submissions' layout
+    (nbgrader's ``submitted/``: :func:`autograder.engine.nbgrader_course.find_nbgrader_jobs`).
     """
     limits = limits or SandboxLimits()
     if isinstance(engine, str):
@@ -111,7 +115,7 @@ def grade_batch(
     manual = tuple(manual_questions(master).items()) if master is not None else ()
     tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup, manual)
     report = BatchReport()
-    jobs = find_submissions(submissions, tests)
+    jobs = find_jobs(submissions, tests)
     todo = []
     for job in jobs:
         if not force and _already_graded(out, job):

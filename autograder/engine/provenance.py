@@ -4,8 +4,8 @@
   traced to the exact tests and solution; ``"dirty"`` when the master in the working tree is
   not what that commit holds (edited, staged, or never committed); ``""`` when the master is
   not in a git repository at all (or git is not installed).
-- :func:`submitted_at`: the last commit of a student's repository clone, else the notebook's
-  modification time.
+- :func:`submitted_at`: nbgrader's ``timestamp.txt`` beside the notebook, else the last commit
+  of a student's repository clone, else the notebook's modification time.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def submitted_at(job: Job) -> str | None:
     """When the student submitted, as ISO 8601 with its UTC offset; None without a notebook."""
     if job.notebook is None:
         return None
+    from autograder.engine.nbgrader_course import nbgrader_timestamp
+
+    stamped = nbgrader_timestamp(job.notebook)  # nbgrader's submitted/ layout
+    if stamped is not None:
+        return stamped.isoformat(timespec="seconds")
     if job.folder is not None and (job.folder / ".git").exists():
         when = _git(job.folder, "log", "-1", "--format=%cI")
         if when:

@@ -34,6 +34,11 @@ _REGISTRY: dict[str, _Entry] = {
         "OtterEngine",
         "otter's grade_submission, tests inside the student's kernel",
     ),
+    "nbgrader": _Entry(
+        "autograder.engine.nbgrader_engine",
+        "NbgraderEngine",
+        "nbgrader's autograde, tests inside the student's kernel",
+    ),
 }
 
 #: Every engine's name, the default first.

@@ -1,0 +1,171 @@
+"""nbgrader end to end: each problem set exported as an nbgrader assignment, released by
+nbgrader's ``generate_assignment`` and graded by its ``autograde`` (``--engine nbgrader``).
+
+The specification: the release holds no hidden test and no solution line; the solution
+gets every autograded point, the blank none, every declared mistake loses exactly the points
+``mistakes.yaml`` says (as under the nngrade and otter engines, which their own tests check)
+and every alternative loses nothing. These run real nbgrader commands, one kernel each.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.engine.job import Job, ProblemSetTests
+from autograder.engine.registry import ENGINES, get_engine
+from autograder.engine.sandbox import SandboxLimits
+from autograder.leak_checks import hidden_test_names, solution_lines
+from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
+from autograder.nbgrader_export import export_assignment, nbgrader_tests
+
+AUTOGRADED = {"ps1-perceptron": 38, "ps2-backprop": 34}
+
+
+def _grade(ps, zip_path: Path, notebook: Path) -> dict[str, float]:
+    """Points lost per question when nbgrader grades ``notebook``."""
+    engine = get_engine("nbgrader")
+    tests = ProblemSetTests.from_zip(ps.name, zip_path)
+    result = engine.grade(Job("student", notebook, tests), SandboxLimits(cell_timeout=60))
+    lost: dict[str, float] = defaultdict(float)
+    for test in result.tests:
+        if test.max_score - test.score:
+            lost[test.question] += test.max_score - test.score
+    return dict(lost)
+
+
+@pytest.fixture(scope="module", params=sorted(AUTOGRADED))
+def built(request):
+    return request.getfixturevalue(f"ps{request.param[2]}_built")
+
+
+def test_the_engine_is_registered():
+    assert "nbgrader" in ENGINES
+
+
+def test_one_test_cell_per_test_function_and_the_release_hides_the_hidden(built, tmp_path):
+    ps, result = built
+    course = tmp_path / "course"
+    notebook = export_assignment(ps.name, ps.solution_notebook, ps.master_notebook,
+                                 result.autograder_zip, course, 30)
+    nb = nbformat.read(notebook, as_version=4)
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+           if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
+    every = [t.test.name for ts in nbgrader_tests(result.autograder_zip).values() for t in ts]
+    assert ids == every
+
+    from autograder.engine.nbgrader_engine import scratch_course
+
+    scratch = scratch_course(ps.name, result.autograder_zip, "release-check", 30)
+    release = scratch.root / "release" / ps.name / f"{ps.name}.ipynb"
+    text = release.read_text()  # metadata included: otter's holds every test's source
+    hidden = hidden_test_names(nbformat.read(ps.solution_notebook, 4))
+    assert hidden and not [name for name in hidden if name in text]
+    assert "BEGIN SOLUTION" not in text and "reference_impl" not in text
+    assert not list((scratch.root / "release").rglob("*_checks.py"))
+    cells = "\n".join(c.source for c in nbformat.read(release, 4).cells).splitlines()
+    leaked = solution_lines(nbformat.read(ps.master_notebook, 4)) & {x.strip() for x in cells}
+    assert not leaked
+
+
+def test_solution_gets_every_autograded_point_and_the_blank_none(built):
+    ps, result = built
+    assert _grade(ps, result.autograder_zip, ps.solution_notebook) == {}
+    blank = _grade(ps, result.autograder_zip, ps.student_notebook)
+    assert sum(blank.values()) == AUTOGRADED[ps.name]
+
+
+def test_every_declared_mistake_loses_its_points_and_alternatives_nothing(built, tmp_path):
+    ps, result = built
+    solution = nbformat.read(ps.solution_notebook, as_version=4)
+    got, expected = {}, {}
+    for entries in (load_mistakes(ps), load_alternatives(ps)):
+        for entry in entries:
+            path = tmp_path / f"{entry.name}.ipynb"
+            nbformat.write(apply_mistake(solution, entry), path)
+            got[entry.name] = _grade(ps, result.autograder_zip, path)
+            expected[entry.name] = {q: p for q, p in entry.loses.items() if p}
+    assert got == expected
+
+
+# ------------------------------------------ an nbgrader course graded by the hardened engine
+
+
+def _with_answers(release: nbformat.NotebookNode, source: nbformat.NotebookNode,
+                  answered: int) -> nbformat.NotebookNode:
+    """The release with the solution in its first ``answered`` answer cells (a student)."""
+    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = copy.deepcopy(release)
+    done = 0
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and not meta.get("grade") and done < answered:
+            cell.source = "\n".join(
+                line for line in solutions[grade_id].splitlines()
+                if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            done += 1
+    return nb
+
+
+def test_an_nbgrader_course_is_graded_in_the_sandbox_and_its_gradebook_filled(
+        ps1_built, tmp_path):
+    from nbgrader.api import Gradebook as NbgraderGradebook
+
+    from autograder.engine.batch import grade_batch
+    from autograder.engine.nbgrader_course import (
+        find_nbgrader_jobs,
+        is_nbgrader_layout,
+        write_nbgrader_gradebook,
+    )
+    from autograder.engine.nbgrader_engine import ScratchCourse
+    from autograder.results import read_results
+    from gradebook import Gradebook
+
+    ps, result = ps1_built
+    course = ScratchCourse(ps.name, result.autograder_zip, 30)  # exported and released
+    release = nbformat.read(course.root / "release" / ps.name / f"{ps.name}.ipynb", 4)
+    source = nbformat.read(course.source, 4)
+    stamps = {"ada": "2026-10-05 20:00:00.000000 UTC", "bea": "2026-10-06 08:30:00.000000 UTC",
+              "cy": "2026-10-04 12:00:00.000000 UTC"}
+    for student, answered in (("ada", 99), ("bea", 0), ("cy", 3)):
+        folder = course.root / "submitted" / student / ps.name
+        folder.mkdir(parents=True)
+        nbformat.write(_with_answers(release, source, answered), folder / f"{ps.name}.ipynb")
+        (folder / "timestamp.txt").write_text(stamps[student])
+    submitted = course.root / "submitted"
+    assert is_nbgrader_layout(submitted, ps.name)
+
+    out = tmp_path / "graded"
+    report = grade_batch(ps.name, result.autograder_zip, submitted, out, workers=2,
+                         engine="nngrade", progress=False, find_jobs=find_nbgrader_jobs)
+    assert report.ok and sorted(report.graded) == ["ada", "bea", "cy"]
+    results = {s: read_results(out / s / "results.json") for s in report.graded}
+    totals = {s: sum(t.score for t in r.tests) for s, r in results.items()}
+    assert totals["ada"] == AUTOGRADED[ps.name], totals
+    assert totals["bea"] == 0, totals
+    assert 0 < totals["cy"] < AUTOGRADED[ps.name], totals
+    assert results["ada"].submitted_at == "2026-10-05T20:00:00+00:00"
+    for student in report.graded:  # our feedback never shows a hidden test's code or traceback
+        feedback = (out / student / "feedback.md").read_text()
+        for hidden_code in ("def test_", "reference_impl", "assert_close(", "Traceback"):
+            assert hidden_code not in feedback
+
+    db = course.root / "gradebook.db"
+    assert write_nbgrader_gradebook(db, ps.name, results.values()) == 3
+    with NbgraderGradebook(f"sqlite:///{db}") as nbgb:
+        for student, total in totals.items():
+            notebook = nbgb.find_submission_notebook(ps.name, ps.name, student)
+            assert notebook.score == total  # the manual question is still ungraded
+            grade = nbgb.find_grade("test_q1a_weighted_sum", ps.name, ps.name, student)
+            assert grade.auto_score == (1.0 if student != "bea" else 0.0)
+
+    gb = Gradebook(tmp_path / "gb.db")
+    gb.ingest("nbgrader", db)
+    scores = gb.assignment_scores().set_index("student")["points"]
+    assert {s: scores[s] for s in totals} == totals
