@@ -142,6 +142,8 @@ class SubmissionResult:
     graded_at: str | None = None
     solutions_commit: str = ""  # commit of the problem set's master, "dirty", or ""
     manual: dict[str, float] = field(default_factory=dict)  # hand-graded questions: points
+    #: Which limits were enforced and how (``{"memory": "cgroup v1 ...", "user": ...}``).
+    enforcement: dict[str, str] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -207,6 +209,7 @@ class SubmissionResult:
                 "questions": self.question_scores(),
                 "question_max_scores": self.question_maxima(),
                 "manual_questions": dict(self.manual),
+                "enforcement": dict(self.enforcement),
             },
         }
 
@@ -254,6 +257,7 @@ class SubmissionResult:
             graded_at=text_or_none("graded_at"),
             solutions_commit=str(extra.get("solutions_commit", "")),
             manual={str(q): float(p) for q, p in (extra.get("manual_questions") or {}).items()},
+            enforcement={str(k): str(v) for k, v in (extra.get("enforcement") or {}).items()},
         )
 
     def dumps(self) -> str:

@@ -259,6 +259,14 @@ def test_malformed_notebook_scores_zero_with_a_reason(attack_batch, name):
 def test_honest_students_in_the_same_batch_are_unaffected(attack_batch):
     assert results_of(attack_batch, "honest-solution")["score"] == FULL
     assert results_of(attack_batch, "honest-blank")["score"] == 0
+
+
+def test_each_result_records_how_its_limits_were_enforced(attack_batch):
+    """results.json says, per limit, what enforced it on this host (cgroups, the tmpfs work
+    folder, the sandbox user), or that it was only sampled."""
+    enforcement = results_of(attack_batch, "honest-solution")["extra_data"]["enforcement"]
+    assert {"user", "memory", "workdir"} <= set(enforcement), enforcement
+    assert all(isinstance(how, str) and how for how in enforcement.values())
     assert attack_batch["report"].ok, attack_batch["report"].failed
 
 

@@ -48,6 +48,7 @@ def a_result() -> SubmissionResult:
         graded_at="2026-12-01T10:00:00+00:00",
         solutions_commit="d" * 40,
         manual={"q7": 2.0},
+        enforcement={"memory": "cgroup v1 memory.limit_in_bytes=2048 MB", "user": "sandbox"},
     )
 
 
@@ -78,6 +79,7 @@ def test_results_json_is_gradescopes_format_with_our_extra_data():
         "questions": {"q1a": 3.0, "q1b": 0.0},
         "question_max_scores": {"q1a": 3.0, "q1b": 1.0},
         "manual_questions": {"q7": 2.0},
+        "enforcement": {"memory": "cgroup v1 memory.limit_in_bytes=2048 MB", "user": "sandbox"},
     }
 
 
@@ -96,7 +98,7 @@ def test_a_results_json_written_before_the_contract_is_still_read(name):
         k: v for k, v in old.items() if k != "extra_data"}
     assert {k: new["extra_data"][k] for k in old["extra_data"]} == old["extra_data"]
     assert set(new["extra_data"]) - set(old["extra_data"]) == {
-        "solutions_commit", "notices", "question_max_scores", "manual_questions"}
+        "solutions_commit", "notices", "question_max_scores", "manual_questions", "enforcement"}
     assert result.solutions_commit == ""
     assert result.output == (old["output"].split("\n") if old["output"] else [])
 

@@ -208,6 +208,7 @@ def grade_submission(
                     "(the notebook's time limit and a margin for the grader's work); the tests "
                     "not finished by then score 0."
                 )
+        result.enforcement = dict(kernel.enforcement)  # complete once the kernel has ended
     result.output.extend(folder.warnings)
     result.seconds = time.perf_counter() - start
     return result
