@@ -19,6 +19,12 @@ PS1 = "ps1-perceptron"
 KINDS = {"correct", "alternative", "mistake", "partial", "blank", "malformed", "hostile"}
 
 
+def smallest_class(ps) -> int:
+    """One correct, partial, blank and hostile student, the two malformed kinds, and one
+    student per declared mistake and alternative."""
+    return 6 + len(load_mistakes(ps)) + len(load_alternatives(ps))
+
+
 @pytest.fixture(scope="module")
 def demo(ps1_built, tmp_path_factory):
     ps, _ = ps1_built
@@ -37,7 +43,7 @@ def test_the_sample_class_has_every_kind_of_submission_once(demo, ps1_built):
     ps, _ = ps1_built
     rows = manifest(result.out)
     assert {row["kind"] for row in rows} == KINDS
-    assert len(rows) == class_size(ps, None) == 12
+    assert len(rows) == class_size(ps, None) == smallest_class(ps)
     details = {row["detail"] for row in rows}
     assert {m.name for m in load_mistakes(ps)} <= details
     assert {a.name for a in load_alternatives(ps)} <= details
@@ -60,14 +66,16 @@ def test_every_student_gets_the_points_their_kind_deserves(demo):
         assert result.failed == {PS1: {}}
 
 
-def test_the_gradebook_report_and_export_are_written(demo):
+def test_the_gradebook_report_and_export_are_written(demo, ps1_built):
     result, messages = demo
+    ps, _ = ps1_built
     assert any("5/5" in m for m in messages)
     page = result.report.read_text()
     assert page.count("data:image/png;base64,") == 3
     assert "Failed to grade" in page and "No submission" in page
     rows = list(csv.reader(io.StringIO(result.canvas.read_text())))
-    assert rows[1][0] == "Points Possible" and len(rows) == 2 + 14  # the whole roster
+    # The whole roster: the class and the two students who handed nothing in.
+    assert rows[1][0] == "Points Possible" and len(rows) == 2 + smallest_class(ps) + 2
     with Gradebook(result.gradebook) as gb:
         assert len(gb.missing()) == 2  # two students on the roster handed nothing in
         late = gb.assignment_scores(Policy.from_yaml(result.out / "policy.yaml"))
@@ -97,9 +105,12 @@ def test_a_full_class_has_30_submissions_of_every_kind(ps1_built, tmp_path):
     assert kinds.count("correct") == 4 and kinds.count("blank") == 2
     assert sum("+" in row["detail"] for row in rows) == 2  # two students with two mistakes
     assert len(list(csv.DictReader((tmp_path / "roster.csv").open()))) == 32
-    # Asked again for the smallest class, the submissions of the 18 others are gone.
+    # Asked again for the smallest class, the other students' submissions are gone.
     write_sample_class([ps], tmp_path, sizes=ClassSizes.parse([f"{PS1}=0"]))
-    assert len(list((tmp_path / PS1 / "submissions").iterdir())) == 12 == len(manifest(tmp_path))
+    smallest = smallest_class(ps)
+    assert len(list((tmp_path / PS1 / "submissions").iterdir())) == smallest == len(
+        manifest(tmp_path)
+    )
 
 
 def test_a_class_size_is_a_number_for_all_or_for_one_problem_set():

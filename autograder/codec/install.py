@@ -81,8 +81,11 @@ def install(package: str, sources: dict[str, str]) -> types.ModuleType:
     sources = dict(sources)
     if "__init__" not in sources:
         raise ValueError("the sources of a package need an __init__")
-    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
-        del sys.modules[name]
+    # tuple() copies the names in one step: the kernel's other threads (ipykernel's own,
+    # TensorFlow's) may import while this runs, and iterating sys.modules itself would then
+    # raise "dictionary changed size during iteration".
+    for name in [n for n in tuple(sys.modules) if n == package or n.startswith(package + ".")]:
+        sys.modules.pop(name, None)
     finder = _SourceFinder(package, sources)
     sys.meta_path.insert(0, finder)
     try:
