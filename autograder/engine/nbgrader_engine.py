@@ -14,6 +14,7 @@ per notebook, no parallelism inside nbgrader (its issue #174).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -56,7 +57,7 @@ class ScratchCourse:
         self.manual = manual_questions(
             nbformat.read(dist.parent / "master" / f"{ps_name}.ipynb", as_version=4))
         self.timeout = timeout
-        with _kernel_environment(self.root):
+        with _kernel_environment(self.root), contextlib.chdir(self.root):
             result = self._api().generate_assignment(ps_name, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment failed: {result.get('log')}")
@@ -86,7 +87,9 @@ class ScratchCourse:
         autograded = self.root / "autograded" / student
         if autograded.exists():
             shutil.rmtree(autograded)
-        with _kernel_environment(self.root):
+        # nbgrader changes into folders by relative names; start from the course, never from a
+        # folder an earlier job removed.
+        with _kernel_environment(self.root), contextlib.chdir(self.root):
             result = self._api().autograde(self.ps, student, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader autograde failed: {str(result.get('log'))[-2000:]}")

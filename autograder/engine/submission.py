@@ -229,6 +229,13 @@ def submission_files(folder: Path, notebook: Path) -> list[os.DirEntry]:
 # ------------------------------------------------------------------ the notebook's cells
 
 
+def _is_nbgrader_test_cell(cell: dict) -> bool:
+    """A test cell of an nbgrader release (graded, not an answer). Skipping one only takes
+    away a check the student could run themselves; it never earns a point."""
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return isinstance(meta, dict) and meta.get("grade") is True and meta.get("solution") is False
+
+
 def _is_template_cell(source: str) -> bool:
     return all(_TEMPLATE_LINE.match(line) for line in source.splitlines())
 
@@ -265,6 +272,8 @@ def read_submission(
         source = cell.get("source", "")
         if not isinstance(source, str):
             raise MalformedSubmission("a code cell's source is not text")
+        if _is_nbgrader_test_cell(cell):
+            continue  # nbgrader's own check: the grader runs the real tests itself
         check = _CHECK_CALL.search(source)
         if check and _is_template_cell(source):
             last_question = check.group("question")
