@@ -102,6 +102,24 @@ def test_every_declared_mistake_loses_its_points_and_alternatives_nothing(built,
     assert got == expected
 
 
+def _course_root(ps_name: str, zip_path: Path) -> Path:
+    from autograder.engine.nbgrader_engine import scratch_course
+
+    return scratch_course(ps_name, zip_path, "fork-check", 30).root
+
+
+def test_a_forked_worker_never_shares_its_parents_course(ps1_built):
+    """A batch's workers are forked from a process that may have graded already; sharing its
+    scratch course, two workers would remove each other's autograded notebooks."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    ps, result = ps1_built
+    parent = _course_root(ps.name, result.autograder_zip)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        roots = list(pool.map(_course_root, [ps.name] * 2, [result.autograder_zip] * 2))
+    assert parent not in roots and all(root.is_dir() for root in roots)
+
+
 # ------------------------------------------ an nbgrader course graded by the hardened engine
 
 

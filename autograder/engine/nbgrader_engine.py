@@ -40,6 +40,10 @@ from autograder.results import ERROR, MALFORMED, SubmissionResult, TestResult
 __all__ = ["NbgraderEngine", "ScratchCourse"]
 
 _COURSES: dict[tuple[Path, str, float], ScratchCourse] = {}
+# A worker forked from a process that already graded would inherit its courses and share
+# their folders and gradebook with its sibling workers: one job's autograde would remove
+# another's output. Each process makes its own.
+os.register_at_fork(after_in_child=_COURSES.clear)
 _STUDENT = "student"
 
 
@@ -96,7 +100,10 @@ class ScratchCourse:
         with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
             notebook = gradebook.find_submission_notebook(self.ps, self.ps, student)
             scores = {g.name: float(g.score) for g in notebook.grades}
-        graded = nbformat.read(autograded / self.ps / f"{self.ps}.ipynb", as_version=4)
+        try:
+            graded = nbformat.read(autograded / self.ps / f"{self.ps}.ipynb", as_version=4)
+        except (OSError, ValueError) as error:
+            raise RuntimeError(f"nbgrader wrote no autograded notebook: {error}") from error
         messages = {}
         for cell in graded.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
