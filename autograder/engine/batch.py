@@ -5,9 +5,13 @@ student's repository) containing the notebook. Each student's results go to
 ``OUT/<student>/results.json`` and ``feedback.md``; ``OUT/summary.csv`` is rebuilt from all
 results at the end, so a resumed batch reports everyone.
 
-The batch is the local runner: a process pool that ships each :class:`Job` and the engine to
-a worker, which calls :func:`autograder.engine.runner.grade_and_write`. It knows engines only
-through :mod:`autograder.engine.registry` and their interface.
+Two runners grade the jobs: by default a local process pool that ships each :class:`Job`
+and the engine to a worker, or, with ``cluster``, the workers of a Dask cluster
+(:mod:`autograder.engine.cluster`). Either way a worker calls
+:func:`autograder.engine.runner.grade_to_data` and sends the result back as data, and this
+process alone writes it (:func:`autograder.engine.runner.write_graded`), so resuming, the
+progress bar and the summary are the same for both. It knows engines only through
+:mod:`autograder.engine.registry` and their interface.
 
 Resuming: a student whose ``results.json`` records the same submission digest (the notebook
 and any files next to it in a folder submission) and the same tests fingerprint is skipped
@@ -19,7 +23,8 @@ all, never half-written.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +36,7 @@ from autograder.engine.feedback import manual_questions
 from autograder.engine.job import Job, ProblemSetTests, find_submissions
 from autograder.engine.provenance import solutions_commit
 from autograder.engine.registry import DEFAULT_ENGINE, get_engine
-from autograder.engine.runner import grade_and_write
+from autograder.engine.runner import Graded, grade_to_data, write_graded
 from autograder.engine.sandbox import SandboxLimits
 from autograder.problem_sets import kernel_setup as read_kernel_setup
 from autograder.results import RESULTS_FILE, ResultsFormatError, read_results, write_summary
@@ -45,6 +50,10 @@ class BatchReport:
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # grader failures, not student ones
     summary_csv: Path | None = None
+    #: CPU seconds this process spent running the batch (handing the jobs to the runner,
+    #: receiving and writing the results; with ``local:N``, the scheduler too): the client's
+    #: overhead, which waiting for the workers does not count.
+    client_cpu_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -90,6 +99,8 @@ def grade_batch(
     master: Path | None = None,
     kernel_setup: str | None = None,
     find_jobs: Callable[[Path, ProblemSetTests], list[Job]] = find_submissions,
+    cluster: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> BatchReport:
     """Grade every submission not already graded; then rewrite ``summary.csv``.
 
@@ -98,10 +109,16 @@ def grade_batch(
     result records as ``solutions_commit``. ``kernel_setup``: code the engine runs before the
     student's first cell; by default the ``kernel_setup:`` of the ``grading.yaml`` next to
     ``master`` (without ``master``: the problem set ``ps_name`` of this checkout, if any).
-    result records as ``solutions_commit``. ``find_jobs`` reads the submissions' layout
-    (nbgrader's ``submitted/``: :func:`autograder.engine.nbgrader_course.find_nbgrader_jobs`).
+    ``find_jobs`` reads the submissions' layout (nbgrader's ``submitted/``:
+    :func:`autograder.engine.nbgrader_course.find_nbgrader_jobs`).
+
+    ``cluster``: grade on a Dask cluster instead of the local pool, ``tcp://HOST:PORT`` (its
+    scheduler) or ``local:N`` (a ``LocalCluster`` of N single-threaded worker processes,
+    started for this batch); ``workers`` is then unused. ``say`` is told what the workers
+    cannot guarantee (one sentence each) before grading starts.
     """
     limits = limits or SandboxLimits()
+    requested = engine  # a cluster's workers make a named engine for their own host
     if isinstance(engine, str):
         engine = get_engine(engine, EngineSettings(tuple(readonly_paths), require_sandbox))
     out.mkdir(parents=True, exist_ok=True)
@@ -122,19 +139,43 @@ def grade_batch(
             report.skipped.append(job.student)
         else:
             todo.append(job)
-    workers = workers or os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo) or 1))) as pool:
-        futures = {pool.submit(grade_and_write, engine, job, limits, out): job for job in todo}
-        bar = tqdm(
-            total=len(futures), desc=f"grading {ps_name}", unit="submission", disable=not progress
+    cpu_start = time.process_time()
+    if cluster is None:
+        outcomes = _local_pool(engine, limits, workers or os.cpu_count() or 1, todo)
+    else:
+        from autograder.engine.cluster import grade_on_cluster
+
+        outcomes = grade_on_cluster(
+            cluster, requested, engine, limits, todo, require_sandbox, tuple(readonly_paths), say
         )
+    bar = tqdm(total=len(todo), desc=f"grading {ps_name}", unit="submission", disable=not progress)
+    try:
+        for job, outcome in outcomes:
+            try:
+                if isinstance(outcome, Graded):
+                    report.graded.append(write_graded(outcome, out))
+                else:
+                    report.failed[job.student] = outcome
+            except Exception as error:  # the results folder could not be written
+                report.failed[job.student] = f"{type(error).__name__}: {error}"
+            bar.update()
+    finally:
+        outcomes.close()
+        bar.close()
+    report.client_cpu_seconds = time.process_time() - cpu_start
+    report.summary_csv = write_summary(out, [j.student for j in jobs], tests.questions())
+    return report
+
+
+def _local_pool(
+    engine: Engine, limits: SandboxLimits, workers: int, todo: list[Job]
+) -> Generator[tuple[Job, Graded | str]]:
+    """The local runner: a process pool of ``workers`` processes."""
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(todo) or 1))) as pool:
+        futures = {pool.submit(grade_to_data, engine, job, limits): job for job in todo}
         for future in as_completed(futures):
             job = futures[future]
             try:
-                report.graded.append(future.result())
+                yield job, future.result()
             except Exception as error:  # a bug or an environment problem in the grader
-                report.failed[job.student] = f"{type(error).__name__}: {error}"
-            bar.update()
-        bar.close()
-    report.summary_csv = write_summary(out, [j.student for j in jobs], tests.questions())
-    return report
+                yield job, f"{type(error).__name__}: {error}"

@@ -60,6 +60,8 @@ __all__ = [
     "run_test",
     "run_tests",
     "copy_submission_files",
+    "copy_notes",
+    "folder_unreadable_note",
     "MAX_SUBMISSION_FILES",
     "MAX_SUBMISSION_FILES_BYTES",
 ]
@@ -231,7 +233,7 @@ def copy_submission_files(
         folder_fd = open_folder(folder, folder if within is None else within)
     except (MalformedSubmission, OSError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
-        return [f"The files of the submission folder could not be read ({reason})."]
+        return [folder_unreadable_note(reason)]
     try:
         names = regular_files(folder_fd, notebook.name)
         for name in names:
@@ -245,9 +247,14 @@ def copy_submission_files(
                 total += size
                 copied.append(name)
     except OSError as error:
-        return [f"The files of the submission folder could not be read ({error.strerror})."]
+        return [folder_unreadable_note(str(error.strerror))]
     finally:
         os.close(folder_fd)
+    return copy_notes(copied, skipped)
+
+
+def copy_notes(copied: Sequence[str], skipped: Sequence[str]) -> list[str]:
+    """The feedback's notes on a folder submission's files: those copied, those not."""
     notes = []
     if copied:
         notes.append("Files from the submission folder: " + ", ".join(copied) + ".")
@@ -256,6 +263,11 @@ def copy_submission_files(
             "Not copied (too many, too large or unreadable): " + ", ".join(skipped) + "."
         )
     return notes
+
+
+def folder_unreadable_note(reason: str) -> str:
+    """The note for a submission folder whose files could not be listed or read."""
+    return f"The files of the submission folder could not be read ({reason})."
 
 
 def _copy_file(folder_fd: int, name: str, dest: Path, budget: int) -> int | None:

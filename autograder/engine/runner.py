@@ -1,17 +1,19 @@
-"""Grade one job with any engine and write its files: the step every runner repeats.
+"""Grade one job with any engine, and write its files: the two halves every runner repeats.
 
-The local process pool (:mod:`autograder.engine.batch`) calls :func:`grade_and_write` in each
-worker; a distributed runner calls the same function on its workers. It knows engines only
-through their interface: a job without a notebook, and one whose notebook the intake refuses
-(a symbolic link, a device or FIFO, a file too large: :mod:`autograder.engine.submission`), is
-recorded here as malformed, for every engine alike, before any engine reads it; and the
-result gets its provenance (problem set, engine and version, digests, when it was
-submitted and graded, the solutions commit) before it is written.
+:func:`grade_to_data` grades a job and renders its feedback, returning :class:`Graded`, plain
+data; :func:`write_graded` writes it atomically. A runner calls the first where the grading
+happens (a worker of the local process pool, :mod:`autograder.engine.batch`, or a worker of a
+Dask cluster, :mod:`autograder.engine.cluster`) and the second in the client, which alone
+writes the results folder. It knows engines only through their interface: a job without a
+notebook, and one whose notebook the intake refuses (a symbolic link, a device or FIFO, a file
+too large: :mod:`autograder.engine.submission`), is recorded here as malformed, for every
+engine alike, before any engine reads it; and the result gets its provenance (problem set,
+engine and version, digests, when it was submitted and graded, the solutions commit).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +25,16 @@ from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.submission import MalformedSubmission, read_notebook_bytes
 from autograder.results import MALFORMED, SubmissionResult, write_results
 
-__all__ = ["NO_NOTEBOOK", "grade_job", "grade_and_write", "intake_problem"]
+__all__ = [
+    "NO_NOTEBOOK",
+    "Graded",
+    "grade_job",
+    "grade_to_data",
+    "render",
+    "write_graded",
+    "grade_and_write",
+    "intake_problem",
+]
 
 NO_NOTEBOOK = "No notebook was found in this submission."
 
@@ -78,12 +89,35 @@ def intake_problem(job: Job) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Graded:
+    """One job graded, as data: the result and its feedback, rendered. What a worker sends
+    back and the client writes."""
+
+    student: str
+    result: SubmissionResult
+    feedback_md: str
+    feedback_html: str
+
+
+def render(student: str, result: SubmissionResult) -> Graded:
+    """``result`` with its feedback rendered, ready to write under ``student``."""
+    return Graded(student, result, feedback_markdown(result), feedback_html(result))
+
+
+def grade_to_data(engine: Engine, job: Job, limits: SandboxLimits) -> Graded:
+    """Grade ``job`` and render its feedback; nothing is written. Raises only for grader
+    failures."""
+    return render(job.student, grade_job(engine, job, limits))
+
+
+def write_graded(graded: Graded, out: Path) -> str:
+    """Write ``out/<student>/feedback.md``, ``feedback.html`` and, last, ``results.json``,
+    each atomically; returns the student id."""
+    write_results(graded.result, out / graded.student, graded.feedback_md, graded.feedback_html)
+    return graded.student
+
+
 def grade_and_write(engine: Engine, job: Job, limits: SandboxLimits, out: Path) -> str:
-    """Grade ``job`` and write ``out/<student>/feedback.md``, ``feedback.html`` and
-    ``results.json``; returns
-    the student id."""
-    result = grade_job(engine, job, limits)
-    write_results(
-        result, out / job.student, feedback_markdown(result), feedback_html(result)
-    )
-    return job.student
+    """Grade ``job`` and write its files in this process; returns the student id."""
+    return write_graded(grade_to_data(engine, job, limits), out)
