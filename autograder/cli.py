@@ -233,6 +233,16 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
 @click.option(
+    "--cluster",
+    metavar="tcp://HOST:8786|local:N",
+    default=None,
+    help="Grade on a Dask cluster instead of this machine's process pool: the address of a "
+    "running scheduler (its workers started with `dask worker tcp://HOST:8786 --nthreads 1 "
+    "--resources sandbox=1`, as root, from this project's virtualenv), or local:N for N "
+    "single-threaded worker processes here. Each worker grades in its own sandbox; this "
+    "machine writes the results. --workers is then unused.",
+)
+@click.option(
     "--layout",
     type=click.Choice(["auto", "flat", "nbgrader"]),
     default="auto",
@@ -256,6 +266,7 @@ def grade(
     timeout: float | None,
     require_sandbox: bool,
     force: bool,
+    cluster: str | None,
     layout: str,
     nbgrader_db: Path | None,
 ) -> None:
@@ -278,12 +289,19 @@ def grade(
     from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
     from nnkit.mnist import data_dir
 
-    # What this engine cannot guarantee on this host, said before anything runs.
-    missing = get_engine(engine).host_problems()
-    for problem in missing:
-        click.echo(f"WARNING: {problem}", err=True)
-    if missing and require_sandbox:
-        raise click.ClickException("--require-sandbox: this host cannot grade safely")
+    # What this engine cannot guarantee on this host, said before anything runs. On a
+    # cluster the workers grade: each says what it cannot guarantee, and refuses under
+    # --require-sandbox.
+    if cluster is None:
+        missing = get_engine(engine).host_problems()
+        for problem in missing:
+            click.echo(f"WARNING: {problem}", err=True)
+        if missing and require_sandbox:
+            raise click.ClickException("--require-sandbox: this host cannot grade safely")
+    else:
+        from autograder.engine.cluster import parse_local
+
+        parse_local(cluster)  # a wrong address is an error before anything is built
     (ps,) = find_problem_sets(repo_root(), [problem_set])
     if not ps.is_built:
         click.echo(f"{ps.name}: no autograder yet; building it first")
@@ -307,6 +325,8 @@ def grade(
         if layout == "nbgrader"
         or (layout == "auto" and nbgrader_course.is_nbgrader_layout(submissions, ps.name))
         else find_submissions,
+        cluster=cluster,
+        say=lambda message: click.echo(f"WARNING: {message}", err=True),
     )
     click.echo(
         f"graded {len(report.graded)}, already graded {len(report.skipped)}, "
