@@ -8,11 +8,11 @@ and returns a :class:`~autograder.engine.runner.Graded` as data; the client alon
 
 What crosses to a worker, and what it trusts:
 
-* **the tests** travel as the autograder zip's bytes, once per batch (one task holds them;
-  every grading task depends on it, so the scheduler moves them between workers, and computes
-  them again if the worker holding them dies). A worker writes them into a private folder of
-  its own (mode 0700) and grades only if their sha256 and the tests' fingerprint are the ones
-  the client computed: it never reads the zip from a shared path.
+* **the tests** travel as the autograder zip's bytes (tens of kB) with each task, so that no
+  task depends on data held by one worker: a task that depended on it would be placed on the
+  worker holding it, next to others, and share their fate when it died. A worker writes the
+  zip once into a private folder of its own (mode 0700) and grades only if its sha256 and the
+  tests' fingerprint are the ones the client computed: it never reads it from a shared path.
 * **the submission** travels as bytes too: the client reads the notebook, and a folder
   submission's files, through the same intake as local grading (no link followed, the same
   caps), and the worker grades a private copy. The client keeps what only its copy can tell
@@ -465,9 +465,6 @@ def grade_on_cluster(
     with connect(spec) as client:
         placement = _placement(client, remote, require_sandbox, say)
         batch = uuid.uuid4().hex[:12]
-        holder = client.submit(
-            _tests_bytes, tests_zip, key=f"nngrade-tests-{sha[:12]}-{batch}", pure=False
-        )
         # At most as many tasks in flight as the workers have sandbox slots: a worker that
         # dies then takes only the task it was running with it (Dask counts a death against
         # every task assigned to the worker), and the submissions wait here, not in the
@@ -481,7 +478,7 @@ def grade_on_cluster(
             while waiting and room > 0:
                 number, (job, packed) = waiting.pop()
                 future = client.submit(
-                    grade_shipped, remote, packed, holder, limits, require_sandbox,
+                    grade_shipped, remote, packed, tests_zip, limits, require_sandbox,
                     key=f"nngrade-grade-{batch}-{number}", pure=False, **placement,
                 )  # fmt: skip
                 running[future] = job
@@ -503,11 +500,6 @@ def grade_on_cluster(
             yield job, outcome
             if not running and not waiting:
                 break
-
-
-def _tests_bytes(data: bytes) -> bytes:
-    """The task that holds the autograder zip's bytes on the cluster."""
-    return data
 
 
 def _slots(client: Client, placement: dict[str, Any]) -> int:
