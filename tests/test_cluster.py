@@ -23,12 +23,13 @@ import cloudpickle
 import dask
 import pytest
 from click.testing import CliRunner
-from distributed import Client, LocalCluster
+from distributed import Client
 
 import autograder.engine.batch as batch
 from autograder.cli import main
 from autograder.engine.base import EngineSettings
 from autograder.engine.batch import grade_batch
+from autograder.engine.cluster import local_cluster
 from autograder.engine.grade import NngradeEngine
 from autograder.engine.test_files import load_questions
 from autograder.problem_sets import grading_limits
@@ -121,13 +122,6 @@ def _executing(dask_worker) -> int:
     return len(dask_worker.state.executing)
 
 
-def _local_cluster() -> LocalCluster:
-    return LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, memory_limit=0,
-        resources={"sandbox": 1}, dashboard_address=None,
-    )  # fmt: skip
-
-
 def test_a_worker_killed_mid_task_costs_nothing(
     ps1_built, ps1_class, local_grading, tmp_path, monkeypatch
 ):
@@ -142,7 +136,7 @@ def test_a_worker_killed_mid_task_costs_nothing(
     monkeypatch.setattr(batch, "write_graded", counted)
     killed: list[str] = []
     stop = threading.Event()
-    with _local_cluster() as cluster, Client(cluster) as client:
+    with local_cluster(2) as cluster, Client(cluster) as client:
         pids = client.run(os.getpid)
         victim = sorted(pids)[0]
 
@@ -203,7 +197,7 @@ def fragile_cluster():
     """Two workers; Dask gives up on a task after it killed 2 (instead of 4) of them."""
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 1}),
-        _local_cluster() as cluster,
+        local_cluster(2) as cluster,
     ):
         yield cluster
 

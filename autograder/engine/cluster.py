@@ -76,6 +76,7 @@ __all__ = [
     "NamedEngine",
     "ShippedJob",
     "connect",
+    "local_cluster",
     "grade_on_cluster",
     "parse_local",
 ]
@@ -113,7 +114,7 @@ def parse_local(spec: str) -> int | None:
 def connect(spec: str) -> Iterator[Client]:
     """A client of the cluster ``spec`` (see :func:`parse_local`); a local cluster is
     started here and stopped on leaving."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     workers = parse_local(spec)
     if workers is None:
@@ -124,9 +125,29 @@ def connect(spec: str) -> Iterator[Client]:
         with client:
             yield client
         return
-    # No memory limit of Dask's: the sandbox bounds each notebook in its own cgroup, and a
-    # nanny that killed a worker for its children's memory would only make the task rerun.
+    with local_cluster(workers) as cluster, Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes, each with one
+    ``sandbox`` slot, running while in the block.
+
+    Its worker processes are forked from this one, as the local pool's are, so that they
+    start with the grader already imported (a spawned worker imports it again: 10 s and more
+    on a busy 2-core machine, per worker, per batch); a worker the nanny restarts after a
+    death is forked too. No memory limit of Dask's: the sandbox bounds each notebook in its
+    own cgroup, and a nanny that killed a worker for its children's memory would only make
+    the task run again elsewhere.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    import autograder.engine.grade  # noqa: F401  (imported before the workers fork)
+
     with (
+        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -136,9 +157,8 @@ def connect(spec: str) -> Iterator[Client]:
             dashboard_address=None,
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster, set_as_default=False) as client,
     ):
-        yield client
+        yield cluster
 
 
 # ------------------------------------------------------------------ what travels
