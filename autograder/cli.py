@@ -233,6 +233,15 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
 @click.option(
+    "--trust-saved-models",
+    is_flag=True,
+    help="Copy the saved models of a folder submission (grading.yaml's saved_models: "
+    "patterns, such as *.keras) into the sandbox, so that the notebook loads them instead of "
+    "retraining. This trusts files the student made offline, which may hold anything a model "
+    "can, a memorised copy of the data included; by default the notebook retrains from its "
+    "own code, which is what a TA can read.",
+)
+@click.option(
     "--layout",
     type=click.Choice(["auto", "flat", "nbgrader"]),
     default="auto",
@@ -256,6 +265,7 @@ def grade(
     timeout: float | None,
     require_sandbox: bool,
     force: bool,
+    trust_saved_models: bool,
     layout: str,
     nbgrader_db: Path | None,
 ) -> None:
@@ -301,6 +311,7 @@ def grade(
         readonly_paths=readonly,
         require_sandbox=require_sandbox,
         force=force,
+        trust_saved_models=trust_saved_models,
         engine=engine,
         master=ps.master,
         find_jobs=nbgrader_course.find_nbgrader_jobs
