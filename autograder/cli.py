@@ -243,6 +243,15 @@ def build(problem_sets: tuple[str, ...], check: bool) -> None:
     "machine writes the results. --workers is then unused.",
 )
 @click.option(
+    "--trust-saved-models",
+    is_flag=True,
+    help="Copy the saved models of a folder submission (grading.yaml's saved_models: "
+    "patterns, such as *.keras) into the sandbox, so that the notebook loads them instead of "
+    "retraining. This trusts files the student made offline, which may hold anything a model "
+    "can, a memorised copy of the data included; by default the notebook retrains from its "
+    "own code, which is what a TA can read.",
+)
+@click.option(
     "--layout",
     type=click.Choice(["auto", "flat", "nbgrader"]),
     default="auto",
@@ -267,6 +276,7 @@ def grade(
     require_sandbox: bool,
     force: bool,
     cluster: str | None,
+    trust_saved_models: bool,
     layout: str,
     nbgrader_db: Path | None,
 ) -> None:
@@ -319,6 +329,7 @@ def grade(
         readonly_paths=readonly,
         require_sandbox=require_sandbox,
         force=force,
+        trust_saved_models=trust_saved_models,
         engine=engine,
         master=ps.master,
         find_jobs=nbgrader_course.find_nbgrader_jobs

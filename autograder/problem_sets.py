@@ -30,6 +30,7 @@ __all__ = [
     "grading_limits",
     "kernel_setup",
     "repo_root",
+    "submission_file_patterns",
 ]
 
 ROOT_ENV_VAR = "NNGRADE_ROOT"
@@ -222,7 +223,7 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> Sandbox
 
 
 #: Settings of ``grading.yaml`` that are the engine's, not the sandbox's limits.
-ENGINE_SETTINGS = ("kernel_setup",)
+ENGINE_SETTINGS = ("kernel_setup", "submission_files", "saved_models")
 
 
 def _grading_settings(path: Path) -> dict:
@@ -245,3 +246,27 @@ def kernel_setup(grading_config: Path) -> str:
     if not isinstance(setup, str):
         raise ConfigError(f"{grading_config}: kernel_setup must be Python code, as text")
     return setup
+
+
+def submission_file_patterns(grading_config: Path, trust_saved_models: bool = False
+                             ) -> tuple[str, ...]:
+    """The file-name patterns of the files next to a folder submission's notebook that are
+    copied into the sandbox with it: ``grading.yaml``'s ``submission_files:`` always, its
+    ``saved_models:`` only when the instructor trusts saved models (``--trust-saved-models``).
+
+    Every other file stays out, so by default a notebook that saves and loads its models
+    retrains from its own code, which is what a TA can read. Raises :class:`ConfigError` for
+    an entry that is not a list of plain file-name patterns.
+    """
+    settings = _grading_settings(Path(grading_config))
+    keys = ("submission_files", "saved_models") if trust_saved_models else ("submission_files",)
+    patterns: list[str] = []
+    for key in keys:
+        entry = settings.get(key, [])
+        if not isinstance(entry, list) or not all(isinstance(x, str) and x for x in entry):
+            raise ConfigError(f"{grading_config}: {key} must be a list of file-name patterns")
+        if any("/" in x or x.startswith(".") for x in entry):
+            raise ConfigError(f"{grading_config}: {key}: a pattern names files next to the "
+                              "notebook, never a path or a hidden file")
+        patterns.extend(entry)
+    return tuple(dict.fromkeys(patterns))

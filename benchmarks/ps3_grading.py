@@ -53,7 +53,7 @@ def grade_timed(
     cells = read_submission(notebook).code_cells
     with tempfile.TemporaryDirectory() as work:
         if files_from is not None:
-            copy_submission_files(files_from, notebook, Path(work))
+            copy_submission_files(files_from, notebook, Path(work), patterns=("*.keras",))
         began = time.perf_counter()
         kernel = SandboxedKernel(
             Path(work), limits, readonly_paths=(data_dir(),), env={DATA_ENV_VAR: str(data_dir())}

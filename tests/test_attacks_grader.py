@@ -115,7 +115,8 @@ def test_a_file_swapped_for_a_link_or_fifo_after_listing_is_not_copied(tmp_path,
     # the listing happened before the swap: it names the link and the FIFO as files
     monkeypatch.setattr(grade, "regular_files", lambda fd, exclude: sorted(
         ["model.keras", "pipe.keras", "stolen.keras"]))
-    notes = copy_submission_files(folder, folder / NB, work, within=tmp_path)
+    notes = copy_submission_files(folder, folder / NB, work, within=tmp_path,
+                                  patterns=("*.keras",))
     assert sorted(p.name for p in work.iterdir()) == ["model.keras"]
     assert notes[-1] == "Not copied (too many, too large or unreadable): pipe.keras, stolen.keras."
     (tmp_path / "linked").symlink_to(folder)

@@ -400,10 +400,51 @@ def test_folder_files_are_copied_without_following_symlinks(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("the answer key")
     (folder / "link.keras").symlink_to(secret)
-    notes = copy_submission_files(folder, folder / "nb.ipynb", work)
+    notes = copy_submission_files(folder, folder / "nb.ipynb", work, patterns=("*.keras",))
     assert sorted(p.name for p in work.iterdir()) == ["mlp.keras"]
     assert (work / "mlp.keras").read_bytes() == b"model"
     assert notes == ["Files from the submission folder: mlp.keras."]
+
+
+def test_only_the_files_the_problem_set_lists_go_into_the_sandbox(tmp_path):
+    """grading.yaml's patterns decide; every other file is named in the feedback as unused."""
+    from autograder.engine.grade import copy_submission_files
+
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "nb.ipynb").write_text("{}")
+    for name in ("mlp.keras", "answers.npz", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    work = tmp_path / "work-default"
+    work.mkdir()
+    notes = copy_submission_files(folder, folder / "nb.ipynb", work)
+    assert list(work.iterdir()) == []
+    assert notes == ["Not used for grading: answers.npz, mlp.keras, notes.txt. The grader runs "
+                     "your notebook's own code; this problem set takes no files but the "
+                     "notebook."]
+    work = tmp_path / "work-keras"
+    work.mkdir()
+    notes = copy_submission_files(folder, folder / "nb.ipynb", work, patterns=("*.keras",))
+    assert [p.name for p in work.iterdir()] == ["mlp.keras"]
+    assert notes[0] == "Files from the submission folder: mlp.keras."
+    assert notes[1].startswith("Not used for grading: answers.npz, notes.txt.")
+
+
+def test_saved_models_are_graded_only_when_the_instructor_trusts_them(tmp_path):
+    from autograder.errors import ConfigError
+    from autograder.problem_sets import find_problem_sets, submission_file_patterns
+
+    (ps3,) = find_problem_sets(REPO, ["ps3-keras-mnist"])
+    assert submission_file_patterns(ps3.grading_config) == ()
+    assert submission_file_patterns(ps3.grading_config, trust_saved_models=True) == ("*.keras",)
+    for ps in find_problem_sets(REPO, ["ps1-perceptron", "ps2-backprop"]):
+        assert submission_file_patterns(ps.grading_config, trust_saved_models=True) == ()
+    bad = tmp_path / "grading.yaml"
+    for entry in ('submission_files: "*.npz"', 'submission_files: ["../answers/*"]',
+                  'saved_models: [".keras"]'):
+        bad.write_text(entry + "\n")
+        with pytest.raises(ConfigError):
+            submission_file_patterns(bad, trust_saved_models=True)
 
 
 def test_a_resumed_batch_regrades_a_folder_whose_saved_files_changed(ps1_solution, ps1_zip,
@@ -416,13 +457,20 @@ def test_a_resumed_batch_regrades_a_folder_whose_saved_files_changed(ps1_solutio
     shutil.copy(ps1_solution, subs / "folder" / "ps1-perceptron.ipynb")
     (subs / "folder" / "model.keras").write_bytes(b"first model")
     shutil.copy(ps1_solution, subs / "lone.ipynb")
-    first = grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False)
+    def batch():
+        return grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False,
+                           submission_files=("*.keras",))
+
+    first = batch()
     assert sorted(first.graded) == ["folder", "lone"]
-    again = grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False)
+    again = batch()
     assert again.graded == [] and sorted(again.skipped) == ["folder", "lone"]
     (subs / "folder" / "model.keras").write_bytes(b"retrained model")
-    third = grade_batch("ps1-perceptron", ps1_zip, subs, out, workers=2, progress=False)
+    (subs / "folder" / "notes.txt").write_text("a file the problem set does not take")
+    third = batch()
     assert third.graded == ["folder"] and third.skipped == ["lone"]
+    (subs / "folder" / "notes.txt").write_text("changed, and still not graded")
+    assert batch().graded == []
 
 
 def test_large_array_arguments_travel_as_npy_files(tmp_path):

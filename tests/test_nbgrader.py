@@ -143,14 +143,13 @@ def _with_answers(release: nbformat.NotebookNode, source: nbformat.NotebookNode,
 
 def test_an_nbgrader_course_is_graded_in_the_sandbox_and_its_gradebook_filled(
         ps1_built, tmp_path):
+    """``nngrade grade PS course/submitted OUT --write-nbgrader-gradebook course/gradebook.db``:
+    the hardened engine grades nbgrader's layout and nbgrader's own API reads the scores."""
+    from click.testing import CliRunner
     from nbgrader.api import Gradebook as NbgraderGradebook
 
-    from autograder.engine.batch import grade_batch
-    from autograder.engine.nbgrader_course import (
-        find_nbgrader_jobs,
-        is_nbgrader_layout,
-        write_nbgrader_gradebook,
-    )
+    from autograder.cli import main
+    from autograder.engine.nbgrader_course import find_nbgrader_jobs, is_nbgrader_layout
     from autograder.engine.nbgrader_engine import ScratchCourse
     from autograder.results import read_results
     from gradebook import Gradebook
@@ -169,23 +168,28 @@ def test_an_nbgrader_course_is_graded_in_the_sandbox_and_its_gradebook_filled(
     submitted = course.root / "submitted"
     assert is_nbgrader_layout(submitted, ps.name)
 
-    out = tmp_path / "graded"
-    report = grade_batch(ps.name, result.autograder_zip, submitted, out, workers=2,
-                         engine="nngrade", progress=False, find_jobs=find_nbgrader_jobs)
-    assert report.ok and sorted(report.graded) == ["ada", "bea", "cy"]
-    results = {s: read_results(out / s / "results.json") for s in report.graded}
+    # What an instructor types: the layout is recognised, the scores go into the course.
+    out, db = tmp_path / "graded", course.root / "gradebook.db"
+    ran = CliRunner().invoke(main, ["grade", ps.name, str(submitted), "--out", str(out),
+                                    "--workers", "2", "--write-nbgrader-gradebook", str(db)])
+    assert ran.exit_code == 0, ran.output
+    assert "graded 3, already graded 0, grader failures 0" in ran.output
+    assert f"wrote 3 submissions into {db}" in ran.output
+    students = sorted(p.name for p in out.iterdir() if (p / "results.json").is_file())
+    assert students == ["ada", "bea", "cy"]
+    assert [j.student for j in find_nbgrader_jobs(submitted, ProblemSetTests.from_zip(
+        ps.name, result.autograder_zip))] == students
+    results = {s: read_results(out / s / "results.json") for s in students}
     totals = {s: sum(t.score for t in r.tests) for s, r in results.items()}
     assert totals["ada"] == AUTOGRADED[ps.name], totals
     assert totals["bea"] == 0, totals
     assert 0 < totals["cy"] < AUTOGRADED[ps.name], totals
     assert results["ada"].submitted_at == "2026-10-05T20:00:00+00:00"
-    for student in report.graded:  # our feedback never shows a hidden test's code or traceback
+    for student in students:  # our feedback never shows a hidden test's code or traceback
         feedback = (out / student / "feedback.md").read_text()
         for hidden_code in ("def test_", "reference_impl", "assert_close(", "Traceback"):
             assert hidden_code not in feedback
 
-    db = course.root / "gradebook.db"
-    assert write_nbgrader_gradebook(db, ps.name, results.values()) == 3
     with NbgraderGradebook(f"sqlite:///{db}") as nbgb:
         for student, total in totals.items():
             notebook = nbgb.find_submission_notebook(ps.name, ps.name, student)

@@ -4,8 +4,9 @@ Training is the expensive part, so each notebook is trained once per session:
 
 * the released notebook with the solution's answers pasted in runs as a student would run it
   (public checks, no grader packages); it leaves its three ``.keras`` files behind;
-* a batch grades twice a folder submission holding the notebook and those saved models
-  (which loads them instead of training).
+* a batch grades twice a folder submission holding the notebook and those saved models,
+  trusting them (``--trust-saved-models``), so that the notebook loads them instead of
+  training.
 
 The solution, the blank release and every declared mistake and alternative are graded once
 per engine for ``test_problem_sets.py``, which states what grading guarantees; the tests here
@@ -100,7 +101,7 @@ def saved(ps3_built, ps3_zip, student_folder, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("ps3-saved-results")
     report = grade_batch(
         PS, ps3_zip, subs, out, workers=2, limits=grading_limits(ps),
-        readonly_paths=(data_dir(),), progress=False,
+        readonly_paths=(data_dir(),), progress=False, trust_saved_models=True,
     )  # fmt: skip
     assert report.ok, report.failed
     return {s: json.loads((out / s / "results.json").read_text()) for s in report.graded}

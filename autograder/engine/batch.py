@@ -39,6 +39,7 @@ from autograder.engine.registry import DEFAULT_ENGINE, get_engine
 from autograder.engine.runner import Graded, grade_to_data, write_graded
 from autograder.engine.sandbox import SandboxLimits
 from autograder.problem_sets import kernel_setup as read_kernel_setup
+from autograder.problem_sets import submission_file_patterns
 from autograder.results import RESULTS_FILE, ResultsFormatError, read_results, write_summary
 
 __all__ = ["BatchReport", "grade_batch"]
@@ -98,6 +99,8 @@ def grade_batch(
     progress: bool = True,
     master: Path | None = None,
     kernel_setup: str | None = None,
+    submission_files: tuple[str, ...] | None = None,
+    trust_saved_models: bool = False,
     find_jobs: Callable[[Path, ProblemSetTests], list[Job]] = find_submissions,
     cluster: str | None = None,
     say: Callable[[str], None] | None = None,
@@ -109,8 +112,10 @@ def grade_batch(
     result records as ``solutions_commit``. ``kernel_setup``: code the engine runs before the
     student's first cell; by default the ``kernel_setup:`` of the ``grading.yaml`` next to
     ``master`` (without ``master``: the problem set ``ps_name`` of this checkout, if any).
-    ``find_jobs`` reads the submissions' layout (nbgrader's ``submitted/``:
-    :func:`autograder.engine.nbgrader_course.find_nbgrader_jobs`).
+    ``submission_files``: the patterns of the files next to a folder submission's notebook
+    graded with it; by default that ``grading.yaml``'s ``submission_files:``, plus its
+    ``saved_models:`` when ``trust_saved_models``. ``find_jobs`` reads the submissions' layout
+    (nbgrader's ``submitted/``: :func:`autograder.engine.nbgrader_course.find_nbgrader_jobs`).
 
     ``cluster``: grade on a Dask cluster instead of the local pool, ``tcp://HOST:PORT`` (its
     scheduler) or ``local:N`` (a ``LocalCluster`` of N single-threaded worker processes,
@@ -127,10 +132,14 @@ def grade_batch(
     for stale in [*out.glob("*/.*.md.*"), *out.glob("*/.*.html.*")]:
         stale.unlink(missing_ok=True)
     commit = solutions_commit(master) if master is not None else ""
+    config = _grading_config(ps_name, master)
     if kernel_setup is None:
-        kernel_setup = read_kernel_setup(_grading_config(ps_name, master))
+        kernel_setup = read_kernel_setup(config)
+    if submission_files is None:
+        submission_files = submission_file_patterns(config, trust_saved_models)
     manual = tuple(manual_questions(master).items()) if master is not None else ()
-    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup, manual)
+    tests = ProblemSetTests.from_zip(ps_name, autograder_zip, commit, kernel_setup, manual,
+                                     tuple(submission_files))
     report = BatchReport()
     jobs = find_jobs(submissions, tests)
     todo = []

@@ -36,6 +36,7 @@ tasks only to those that can (when there are any).
 from __future__ import annotations
 
 import atexit
+import fnmatch
 import hashlib
 import logging
 import os
@@ -223,7 +224,8 @@ def ship(job: Job, tests_sha256: str) -> ShippedJob | None:
     files: list[tuple[str, bytes]] = []
     notes: list[str] = []
     if job.files_from is not None and notebook is not None:
-        files, notes = _read_files(job.files_from, job.notebook.name, job.within)
+        files, notes = _read_files(job.files_from, job.notebook.name, job.within,
+                                   job.problem_set.submission_files)
     if job.folder is not None:
         path, folder = job.notebook.relative_to(job.folder).as_posix(), job.folder.name
     else:
@@ -235,14 +237,16 @@ def ship(job: Job, tests_sha256: str) -> ShippedJob | None:
 
 
 def _read_files(
-    folder: Path, notebook_name: str, within: Path | None
+    folder: Path, notebook_name: str, within: Path | None, patterns: tuple[str, ...]
 ) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """The files :func:`~autograder.engine.grade.copy_submission_files` would copy, read the
-    same way (no link, ``O_NONBLOCK``, the same caps), and its notes."""
+    """The files :func:`~autograder.engine.grade.copy_submission_files` would copy (those
+    matching ``patterns``), read the same way (no link, ``O_NONBLOCK``, the same caps), and
+    its notes."""
     from autograder.engine.grade import copy_notes, folder_unreadable_note
 
     copied: list[tuple[str, bytes]] = []
     skipped: list[str] = []
+    unused: list[str] = []
     total = 0
     try:
         folder_fd = open_folder(folder, folder if within is None else within)
@@ -251,6 +255,9 @@ def _read_files(
         return [], [folder_unreadable_note(str(reason))]
     try:
         for name in regular_files(folder_fd, notebook_name):
+            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                unused.append(name)
+                continue
             if len(copied) >= MAX_SUBMISSION_FILES:
                 skipped.append(name)
                 continue
@@ -264,7 +271,7 @@ def _read_files(
         return [], [folder_unreadable_note(str(error.strerror))]
     finally:
         os.close(folder_fd)
-    return copied, copy_notes([name for name, _ in copied], skipped)
+    return copied, copy_notes([name for name, _ in copied], skipped, unused, patterns)
 
 
 def _read_file(folder_fd: int, name: str, budget: int) -> bytes | None:

@@ -5,9 +5,10 @@
    reason in the output.
 2. Start a sandboxed kernel in a private work folder and run the student's cells one by one.
    A cell that fails or times out is recorded and the next one still runs. For a folder
-   submission, the regular files next to the notebook (a saved Keras model, say) are copied
-   into the work folder first (:func:`copy_submission_files`), so the notebook finds them
-   where it found them on the student's machine.
+   submission, the regular files next to the notebook that the problem set's ``grading.yaml``
+   lists (``submission_files:``, and ``saved_models:`` when the instructor trusts them) are
+   copied into the work folder first (:func:`copy_submission_files`), so the notebook finds
+   them where it found them on the student's machine; every other file stays out.
 3. Install the agent and run every test here, in the grader, with its parameters bound to
    proxies of the student's globals (:mod:`autograder.engine.remote`). The public tests run
    first, then the hidden ones, so that no hidden input has reached the kernel while a public
@@ -28,6 +29,7 @@ values, or a grader traceback: a failing test contributes only the message of it
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -123,6 +125,7 @@ def grade_submission(
     files_from: Path | None = None,
     within: Path | None = None,
     setup: str = "",
+    submission_files: tuple[str, ...] = (),
 ) -> SubmissionResult:
     """Grade ``notebook`` against ``questions``; never raises for anything the student did.
 
@@ -130,8 +133,9 @@ def grade_submission(
     the kernel before the student's first cell: seeds and deterministic ops, so that a
     notebook that trains gets the same scores every time it is graded.
 
-    ``files_from``: the student's own folder, whose files next to the notebook are copied
-    into the work folder (only for folder submissions: never a folder shared by students).
+    ``files_from``: the student's own folder, whose files next to the notebook that match
+    ``submission_files`` are copied into the work folder (only for folder submissions: never a
+    folder shared by students).
     ``within``: the submissions folder, from which the notebook (and ``files_from``) must be
     reached without a link; by default the notebook's own folder.
     """
@@ -155,7 +159,8 @@ def grade_submission(
         work = folder.path
         if files_from is not None:
             result.output.extend(
-                copy_submission_files(files_from, notebook, work, within=within)
+                copy_submission_files(files_from, notebook, work, within=within,
+                                      patterns=submission_files)
             )
         # SandboxUnavailable (with require_sandbox) propagates: a grader failure, not a student's.
         kernel = SandboxedKernel(
@@ -217,10 +222,12 @@ def grade_submission(
 
 
 def copy_submission_files(
-    folder: Path, notebook: Path, work: Path, within: Path | None = None
+    folder: Path, notebook: Path, work: Path, within: Path | None = None,
+    patterns: tuple[str, ...] = (),
 ) -> list[str]:
-    """Copy the regular files next to the notebook into ``work``; return notes for the
-    student's feedback.
+    """Copy the regular files next to the notebook whose names match one of ``patterns``
+    (the problem set's ``submission_files``) into ``work``; return notes for the student's
+    feedback, which name the files left out.
 
     The folder is untrusted: it is reached from ``within`` (default: itself) without a link,
     each file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked to be a regular file on
@@ -228,7 +235,7 @@ def copy_submission_files(
     and the copy stops at ``MAX_SUBMISSION_FILES`` files or ``MAX_SUBMISSION_FILES_BYTES``
     bytes, counted as read, not as ``stat`` says.
     """
-    copied, skipped, total = [], [], 0
+    copied, skipped, unused, total = [], [], [], 0
     try:
         folder_fd = open_folder(folder, folder if within is None else within)
     except (MalformedSubmission, OSError) as error:
@@ -237,6 +244,9 @@ def copy_submission_files(
     try:
         names = regular_files(folder_fd, notebook.name)
         for name in names:
+            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                unused.append(name)
+                continue
             if len(copied) >= MAX_SUBMISSION_FILES:
                 skipped.append(name)
                 continue
@@ -250,17 +260,26 @@ def copy_submission_files(
         return [folder_unreadable_note(str(error.strerror))]
     finally:
         os.close(folder_fd)
-    return copy_notes(copied, skipped)
+    return copy_notes(copied, skipped, unused, patterns)
 
 
-def copy_notes(copied: Sequence[str], skipped: Sequence[str]) -> list[str]:
-    """The feedback's notes on a folder submission's files: those copied, those not."""
+def copy_notes(copied: Sequence[str], skipped: Sequence[str], unused: Sequence[str] = (),
+               patterns: Sequence[str] = ()) -> list[str]:
+    """The feedback's notes on a folder submission's files: those copied, those not, and
+    those left out because the problem set does not take them (``patterns``)."""
     notes = []
     if copied:
         notes.append("Files from the submission folder: " + ", ".join(copied) + ".")
     if skipped:
         notes.append(
             "Not copied (too many, too large or unreadable): " + ", ".join(skipped) + "."
+        )
+    if unused:
+        takes = ", ".join(patterns) if patterns else "no files but the notebook"
+        notes.append(
+            "Not used for grading: " + ", ".join(unused[:20])
+            + (f" and {len(unused) - 20} more" if len(unused) > 20 else "")
+            + f". The grader runs your notebook's own code; this problem set takes {takes}."
         )
     return notes
 
@@ -327,6 +346,7 @@ class NngradeEngine:
             files_from=job.files_from,
             within=job.within,
             setup=job.problem_set.kernel_setup,
+            submission_files=job.problem_set.submission_files,
         )
 
 

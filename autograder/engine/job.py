@@ -14,6 +14,7 @@ student gets a zero with the reason, not silence), whose notebook the intake the
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ class ProblemSetTests:
     kernel_setup: str = ""  # grading.yaml's code run before the student's first cell
     #: The questions graded by hand, with their points: ``(("q7", 2.0),)``.
     manual: tuple[tuple[str, float], ...] = ()
+    #: Patterns of the files next to a folder submission's notebook that are graded with it
+    #: (``grading.yaml``'s ``submission_files:``, plus ``saved_models:`` when trusted).
+    submission_files: tuple[str, ...] = ()
 
     @classmethod
     def from_zip(
@@ -55,15 +59,21 @@ class ProblemSetTests:
         solutions_commit: str = "",
         kernel_setup: str = "",
         manual: tuple[tuple[str, float], ...] = (),
+        submission_files: tuple[str, ...] = (),
     ) -> ProblemSetTests:
         """The problem set ``name`` as tested by ``autograder_zip``.
 
-        A kernel setup is part of the fingerprint: changing it regrades everyone."""
+        A kernel setup and the submission files graded are part of the fingerprint: changing
+        either (trusting saved models, say) regrades everyone."""
         fingerprint = tests_fingerprint(autograder_zip)
         if kernel_setup:
             mixed = f"{fingerprint}\0kernel_setup\0{kernel_setup}".encode()
             fingerprint = hashlib.sha256(mixed).hexdigest()
-        return cls(name, autograder_zip, fingerprint, solutions_commit, kernel_setup, manual)
+        if submission_files:
+            mixed = f"{fingerprint}\0submission_files\0{submission_files}".encode()
+            fingerprint = hashlib.sha256(mixed).hexdigest()
+        return cls(name, autograder_zip, fingerprint, solutions_commit, kernel_setup, manual,
+                   submission_files)
 
     def questions(self) -> list[Question]:
         """The questions and their tests, loaded once per process (and per fingerprint)."""
@@ -84,9 +94,14 @@ class Job:
 
     @property
     def files_from(self) -> Path | None:
-        """A folder submission's files next to its notebook (a saved model, data) go into the
-        sandbox's work folder; a lone notebook brings nothing with it."""
+        """A folder submission's files next to its notebook that the problem set grades
+        (``submission_files``) go into the sandbox's work folder; a lone notebook brings
+        nothing with it."""
         return self.notebook.parent if self.folder is not None and self.notebook else None
+
+    def graded_file(self, name: str) -> bool:
+        """Whether the file ``name`` next to the notebook is graded with it."""
+        return any(fnmatch.fnmatchcase(name, p) for p in self.problem_set.submission_files)
 
     @property
     def within(self) -> Path | None:
@@ -119,7 +134,9 @@ class Job:
                 return digest.hexdigest()
             try:
                 budget = MAX_SUBMISSION_FILES_BYTES
-                for name in regular_files(folder, self.notebook.name)[:MAX_SUBMISSION_FILES]:
+                names = [n for n in regular_files(folder, self.notebook.name)
+                         if self.graded_file(n)]
+                for name in names[:MAX_SUBMISSION_FILES]:
                     hashed, budget = _hash_file(folder, name, budget)
                     digest.update(f"\0{name}\0{hashed}".encode())
             except OSError:

@@ -62,10 +62,12 @@
 #
 # **Saved models.** Each training cell below uses `fit_or_load`: the first time it trains the
 # model and saves it to a `.keras` file next to the notebook; when that file exists it loads
-# it instead of training. If you submit a folder (your repository) holding the notebook *and*
-# these files, the grader loads your saved models instead of retraining them. If you submit
-# only the notebook, the grader trains them by running your cells. **Delete a `.keras` file
-# whenever you change that model**, or the old one is what gets loaded and graded.
+# it instead of training, which saves you time while you work. The grader retrains: it runs
+# your cells from the top with no `.keras` file present, so what is graded is the code in your
+# notebook (seeded, so the same notebook gets the same scores every time). Only if your
+# instructor says saved models are accepted does the grader load the `.keras` files of a
+# submitted folder instead. Either way, **delete a `.keras` file whenever you change that
+# model**, or the old one is what you keep looking at.
 #
 # **How the grader judges your models.** The grader takes each model's architecture
 # (`model.get_config()`) and its trained weights (`model.get_weights()`) and computes the
@@ -964,6 +966,6 @@ def test_q8b_credit_2(q8b_answer):
 # # END QUESTION
 
 # %% [markdown]
-# You are done. Save the notebook and submit it: the notebook alone (the grader retrains your
-# models), or your repository folder with the notebook and its `.keras` files (the grader
-# loads them).
+# You are done. Save the notebook and submit it, on its own or in your repository folder: the
+# grader retrains your models from your cells (it loads your `.keras` files only where your
+# instructor accepts saved models).
