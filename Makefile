@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 NNGRADE_DATA ?= $(HOME)/.cache/nngrade
 export NNGRADE_DATA
-MNIST_CACHE := $(NNGRADE_DATA)/mnist.npz
+# The course's file (no held-back digits), written with the full cache next to it.
+MNIST_CACHE := $(NNGRADE_DATA)/course/mnist.npz
 INSTALLED := $(VENV)/.installed
 
 .PHONY: setup venv mnist system-packages sandbox-user demo test lint clean

@@ -63,10 +63,10 @@ def demo(out: Path, workers: int | None, seed: int, class_sizes: tuple[str, ...]
 
     from autograder.pipeline import run_pipeline
     from autograder.sample_class import ClassSizes
-    from nnkit.mnist import data_dir
+    from nnkit.mnist import course_data_dir
 
     start = time.perf_counter()
-    data = data_dir()
+    data = course_data_dir()
     sizes = ClassSizes.parse(class_sizes, default=None)
     result = run_pipeline(out, workers=workers, readonly_paths=(data,) if data.is_dir() else (),
                           seed=seed, sizes=sizes)
@@ -115,7 +115,8 @@ def sample_class(
 
 
 @main.command(name="train-mlp")
-@click.option("--epochs", default=5, show_default=True, help="Passes over the 60,000 images.")
+@click.option("--epochs", default=5, show_default=True,
+              help="Passes over the 50,000 training images.")
 @click.option("--batch-size", default=128, show_default=True)
 @click.option("--hidden", default=512, show_default=True, help="Hidden units (relu).")
 @click.option("--seed", default=0, show_default=True)
@@ -297,7 +298,7 @@ def grade(
     from autograder.engine.job import find_submissions
     from autograder.engine.registry import get_engine
     from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
-    from nnkit.mnist import data_dir
+    from nnkit.mnist import course_data_dir
 
     # What this engine cannot guarantee on this host, said before anything runs. On a
     # cluster the workers grade: each says what it cannot guarantee, and refuses under
@@ -317,7 +318,7 @@ def grade(
         click.echo(f"{ps.name}: no autograder yet; building it first")
         build_problem_set(ps)
     limits = grading_limits(ps, cell_timeout=timeout)
-    data = data_dir()
+    data = course_data_dir()
     readonly = (data,) if data.is_dir() else ()
     report = grade_batch(
         ps.name,

@@ -34,7 +34,7 @@ from autograder.build import build_problem_set
 from autograder.engine.batch import BatchReport, grade_batch
 from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 SUBMISSIONS = 20
 
@@ -56,7 +56,7 @@ def grade_once(ps, folder: Path, out: Path, cluster: str | None) -> tuple[float,
     start = time.perf_counter()
     report = grade_batch(
         ps.name, ps.autograder_zip, folder, out, workers=2, limits=grading_limits(ps),
-        readonly_paths=(data_dir(),), progress=False, master=ps.master, force=True,
+        readonly_paths=(course_data_dir(),), progress=False, master=ps.master, force=True,
         cluster=cluster,
     )  # fmt: skip
     seconds = time.perf_counter() - start

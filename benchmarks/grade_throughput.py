@@ -28,7 +28,7 @@ from autograder.engine.batch import grade_batch
 from autograder.engine.otter_runner import grade_with_otter
 from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.problem_sets import find_problem_sets, repo_root
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 SUBMISSIONS = 24
 
@@ -51,7 +51,7 @@ def main() -> None:
     zip_path = ps.autograder_zip
     if not ps.is_built:
         build_problem_set(ps)
-    data = data_dir()
+    data = course_data_dir()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()

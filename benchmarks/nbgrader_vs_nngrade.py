@@ -26,7 +26,7 @@ from autograder.engine.test_files import load_questions
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 from autograder.results import read_results
 from autograder.sample_class import make_sample_class, roster
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 SUBMISSIONS = 10
 
@@ -36,7 +36,7 @@ def main() -> None:
     if not ps.is_built:
         build_problem_set(ps)
     limits = grading_limits(ps)
-    data = data_dir()
+    data = course_data_dir()
     readonly = (data,) if data.is_dir() else ()
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as tmp_name:
         tmp = Path(tmp_name)

@@ -36,7 +36,7 @@ from autograder.engine.sandbox import SandboxedKernel
 from autograder.engine.submission import read_submission
 from autograder.engine.test_files import load_questions
 from autograder.problem_sets import find_problem_sets, grading_limits, kernel_setup, repo_root
-from nnkit.mnist import DATA_ENV_VAR, data_dir
+from nnkit.mnist import DATA_ENV_VAR, course_data_dir
 
 PS = "ps3-keras-mnist"
 
@@ -56,7 +56,8 @@ def grade_timed(
             copy_submission_files(files_from, notebook, Path(work), patterns=("*.keras",))
         began = time.perf_counter()
         kernel = SandboxedKernel(
-            Path(work), limits, readonly_paths=(data_dir(),), env={DATA_ENV_VAR: str(data_dir())}
+            Path(work), limits, readonly_paths=(course_data_dir(),),
+            env={DATA_ENV_VAR: str(course_data_dir())},
         )
         with kernel:
             split["sandbox start"] = time.perf_counter() - began
@@ -101,8 +102,8 @@ def main() -> None:
             files_from = Path(folder)
             (files_from / notebook.name).write_bytes(notebook.read_bytes())
             with SandboxedKernel(
-                files_from, limits, readonly_paths=(data_dir(),),
-                env={DATA_ENV_VAR: str(data_dir())},
+                files_from, limits, readonly_paths=(course_data_dir(),),
+                env={DATA_ENV_VAR: str(course_data_dir())},
             ) as kernel:  # fmt: skip
                 for source in read_submission(notebook).code_cells:
                     kernel.execute(source)

@@ -29,7 +29,7 @@ from autograder.engine.batch import grade_batch
 from autograder.engine.test_files import load_questions
 from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
 from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 PS1 = "ps1-perceptron"
@@ -183,7 +183,7 @@ class VariantGradings:
         out = self._tmp.mktemp(f"{ps_name}-results-{engine}")
         report = grade_batch(
             ps.name, build.autograder_zip, submissions, out, workers=WORKERS,
-            limits=grading_limits(ps), readonly_paths=(data_dir(),), engine=engine,
+            limits=grading_limits(ps), readonly_paths=(course_data_dir(),), engine=engine,
             progress=False,
         )  # fmt: skip
         assert report.ok, report.failed

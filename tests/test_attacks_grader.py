@@ -32,7 +32,7 @@ from autograder.engine.submission import (
     read_submission,
 )
 from autograder.engine.test_files import GradingTest, Question
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 PS1 = "ps1-perceptron"
 NB = f"{PS1}.ipynb"
@@ -175,7 +175,7 @@ def layout_batch(ps1_built, ps1_solution, ps1_zip, tmp_path_factory):
     out = root / "out"
     start = time.perf_counter()
     report = grade_batch(PS1, ps1_zip, subs, out, workers=2, limits=LIMITS,
-                         readonly_paths=(data_dir(),), progress=False)
+                         readonly_paths=(course_data_dir(),), progress=False)
     seconds = time.perf_counter() - start
     return {"report": report, "out": out, "secret": secret, "seconds": seconds,
             "classmate_sha": json.loads((out / "classmate" / "results.json").read_text())[

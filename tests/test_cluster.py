@@ -34,7 +34,7 @@ from autograder.engine.grade import NngradeEngine
 from autograder.engine.test_files import load_questions
 from autograder.problem_sets import grading_limits
 from autograder.sample_class import make_sample_class, roster
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 # The test-only engines and helpers below run on the workers: send them by value, since a
 # worker process need not be able to import this test module.
@@ -69,7 +69,7 @@ def _grade(ps1_built, submissions: Path, out: Path, **kwargs) -> batch.BatchRepo
     ps, build = ps1_built
     return grade_batch(
         ps.name, build.autograder_zip, submissions, out, limits=grading_limits(ps),
-        readonly_paths=(data_dir(),), progress=False, master=ps.master, **kwargs,
+        readonly_paths=(course_data_dir(),), progress=False, master=ps.master, **kwargs,
     )  # fmt: skip
 
 
@@ -215,7 +215,7 @@ def test_a_worker_that_cannot_sandbox_refuses_and_is_named(
     ps1_built, ps1_class, fragile_cluster, tmp_path
 ):
     students = _three(ps1_class, tmp_path / "in")
-    engine = CannotSandbox("nobody", EngineSettings((data_dir(),), require_sandbox=True))
+    engine = CannotSandbox("nobody", EngineSettings((course_data_dir(),), require_sandbox=True))
     notices: list[str] = []
     report = _grade(
         ps1_built, tmp_path / "in", tmp_path / "out", engine=engine, require_sandbox=True,
@@ -236,7 +236,7 @@ def test_a_task_that_keeps_killing_workers_is_that_students_failure(
 ):
     students = _three(ps1_class, tmp_path / "in")
     victim = students[1]
-    engine = KillsItsWorker(victim, EngineSettings((data_dir(),)))
+    engine = KillsItsWorker(victim, EngineSettings((course_data_dir(),)))
     out = tmp_path / "out"
     report = _grade(
         ps1_built, tmp_path / "in", out, cluster=fragile_cluster.scheduler_address, engine=engine

@@ -30,12 +30,12 @@ from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.test_files import load_questions
 from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.problem_sets import find_problem_sets
-from nnkit.mnist import data_dir
+from nnkit.mnist import course_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = 38.0
 LIMITS = SandboxLimits(cell_timeout=4, total_timeout=60, memory_mb=768, max_processes=48)
-DATA = (data_dir(),)
+DATA = (course_data_dir(),)
 
 
 @pytest.fixture(scope="module")
@@ -471,6 +471,56 @@ def test_a_resumed_batch_regrades_a_folder_whose_saved_files_changed(ps1_solutio
     assert third.graded == ["folder"] and third.skipped == ["lone"]
     (subs / "folder" / "notes.txt").write_text("changed, and still not graded")
     assert batch().graded == []
+
+
+# ------------------------------------------------------------------ the held-back digits
+
+_FIND_MNIST = """
+import os, numpy as np
+found = {}
+for top, folders, files in os.walk("/"):
+    folders[:] = [f for f in folders if os.path.join(top, f) not in ("/proc", "/sys", "/dev")]
+    for name in files:
+        if name.endswith(".npz"):
+            path = os.path.join(top, name)
+            try:
+                with np.load(path, allow_pickle=False) as npz:
+                    found[path] = len(npz["x_train"]) if "x_train" in npz.files else None
+            except Exception as error:
+                found[path] = type(error).__name__
+try:
+    from nnkit.mnist import load_mnist_heldout
+    load_mnist_heldout()
+    heldout = "loaded"
+except Exception as error:
+    heldout = type(error).__name__
+"""
+
+
+def test_no_file_the_sandbox_can_read_holds_the_heldout_digits(tmp_path):
+    """Accuracy points are scored on MNIST digits the sandbox never holds: walking the whole
+    file system a notebook sees finds the course's file (50,000 training images) and no
+    other MNIST; the grader refuses to lend the sandbox the folder of the full cache."""
+    from autograder.engine.base import EngineSettings
+    from autograder.engine.grade import NngradeEngine
+    from autograder.engine.sandbox import SandboxedKernel
+    from nnkit.mnist import DATA_ENV_VAR, cache_path, data_dir
+
+    limits = SandboxLimits(cell_timeout=120, total_timeout=180, memory_mb=1024)
+    env = {DATA_ENV_VAR: str(course_data_dir())}
+    with SandboxedKernel(tmp_path, limits, readonly_paths=DATA, env=env) as kernel:
+        assert kernel.sandboxed
+        ran = kernel.execute(_FIND_MNIST + "import json\nprint(json.dumps([found, heldout]))")
+        assert ran.status == "ok", ran
+        found, heldout = json.loads(ran.stdout)
+    mnist = {path: rows for path, rows in found.items() if rows is not None}
+    # the course's file (also seen where its bind is staged), and no other MNIST
+    assert set(mnist.values()) == {50000}, mnist
+    assert str(course_data_dir() / "mnist.npz") in mnist, mnist
+    assert heldout == "MnistIntegrityError"
+    for lent in (data_dir(), cache_path().parent.parent):
+        with pytest.raises(ValueError, match="held-back digits"):
+            NngradeEngine(EngineSettings(readonly_paths=(lent,)))
 
 
 def test_large_array_arguments_travel_as_npy_files(tmp_path):

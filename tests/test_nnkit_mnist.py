@@ -30,10 +30,14 @@ from nnkit.mnist import (
     convert_pickle,
     fetch_mnist,
     load_mnist,
+    verify_cache,
 )
 
 # Class counts of the standard MNIST split (training, test), an independent check on the data.
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+#: The course's training set (the first 50,000) and the 10,000 digits held back for grading.
+COURSE_TRAIN_COUNTS = [4932, 5678, 4968, 5101, 4859, 4506, 4951, 5175, 4842, 4988]
+HELDOUT_COUNTS = [991, 1064, 990, 1030, 983, 915, 967, 1090, 1009, 961]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -478,10 +482,16 @@ def _require(real_cache: MnistSplits | FileNotFoundError) -> MnistSplits:
     return real_cache
 
 
+def _full_cache() -> dict[str, np.ndarray]:
+    with np.load(cache_path(), allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
 def test_real_cache_layout(real_cache) -> None:
+    """load_mnist gives the course's split: the first 50,000 training images."""
     (x_train, y_train), (x_test, y_test) = _require(real_cache)
-    assert x_train.shape == (60000, 28, 28)
-    assert y_train.shape == (60000,)
+    assert x_train.shape == (50000, 28, 28)
+    assert y_train.shape == (50000,)
     assert x_test.shape == (10000, 28, 28)
     assert y_test.shape == (10000,)
     for arr in (x_train, y_train, x_test, y_test):
@@ -490,14 +500,53 @@ def test_real_cache_layout(real_cache) -> None:
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4]
     assert x_train.min() == 0 and x_train.max() == 255
     assert x_test.min() == 0 and x_test.max() == 255
-    assert np.bincount(y_train, minlength=10).tolist() == TRAIN_COUNTS
+    assert np.bincount(y_train, minlength=10).tolist() == COURSE_TRAIN_COUNTS
     assert np.bincount(y_test, minlength=10).tolist() == TEST_COUNTS
 
 
 def test_real_cache_checksum(real_cache) -> None:
-    (x_train, y_train), (x_test, y_test) = _require(real_cache)
-    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    assert arrays_sha256(arrays) == ARRAYS_SHA256
+    _require(real_cache)
+    full = _full_cache()
+    assert full["x_train"].shape == (60000, 28, 28)
+    assert np.bincount(full["y_train"], minlength=10).tolist() == TRAIN_COUNTS
+    assert arrays_sha256(full) == ARRAYS_SHA256
+
+
+def test_the_heldout_digits_are_the_last_10000_and_in_no_course_file(real_cache, tmp_path):
+    """The grader scores on digits no student trains on and no sandbox holds: the course's
+    file has the same training and test images as load_mnist, and none of the held-back ones
+    (not even as a duplicate image)."""
+    from nnkit.mnist import COURSE_ARRAYS_SHA256, load_mnist_heldout, write_course_cache
+
+    (x_train, y_train), (x_test, _) = _require(real_cache)
+    x_held, y_held = load_mnist_heldout()
+    full = _full_cache()
+    np.testing.assert_array_equal(x_held, full["x_train"][50000:])
+    assert np.bincount(y_held, minlength=10).tolist() == HELDOUT_COUNTS
+    course = write_course_cache(dest=tmp_path / "course" / "mnist.npz")
+    assert verify_cache(course) == course
+    with np.load(course, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    assert arrays_sha256(arrays) == COURSE_ARRAYS_SHA256
+    (course_train, course_labels), (course_test, _) = load_mnist(course)
+    np.testing.assert_array_equal(course_train, x_train)
+    np.testing.assert_array_equal(course_labels, y_train)
+    np.testing.assert_array_equal(course_test, x_test)
+    held = {row.tobytes() for row in x_held.reshape(len(x_held), -1)}
+    for images in (course_train, course_test):
+        assert not held & {row.tobytes() for row in images.reshape(len(images), -1)}
+    with pytest.raises(MnistIntegrityError, match="no held-back digits"):
+        load_mnist_heldout(course)
+
+
+def test_set_up_writes_the_course_file_the_sandbox_gets(real_cache) -> None:
+    from nnkit.mnist import course_data_dir, load_mnist_heldout
+
+    _require(real_cache)
+    course = course_data_dir() / "mnist.npz"
+    assert verify_cache(course) == course
+    with pytest.raises(MnistIntegrityError):
+        load_mnist_heldout(course)
 
 
 def test_fetch_skips_download_when_cache_is_valid(
@@ -558,7 +607,7 @@ def test_load_in_subprocess_under_network_audit_hook(real_cache) -> None:
         from nnkit import load_mnist
 
         (x_train, y_train), (x_test, y_test) = load_mnist()
-        assert x_train.shape == (60000, 28, 28) and y_test[:5].tolist() == [7, 2, 1, 0, 4]
+        assert x_train.shape == (50000, 28, 28) and y_test[:5].tolist() == [7, 2, 1, 0, 4]
         if attempts:
             sys.exit(f"network access attempted while loading: {attempts}")
 

@@ -119,8 +119,8 @@ def test_prepare_mnist() -> None:
         pytest.fail(f"{exc} (`make test` fills it during set-up)", pytrace=False)
 
     (x_train, y_train), (x_test, y_test) = prepare_mnist()
-    assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
-    assert y_train.shape == (60000, 10) and y_test.shape == (10000, 10)
+    assert x_train.shape == (50000, 784) and x_test.shape == (10000, 784)
+    assert y_train.shape == (50000, 10) and y_test.shape == (10000, 10)
     for arr in (x_train, y_train, x_test, y_test):
         assert arr.dtype == np.float32
     assert x_train.min() == 0.0 and x_train.max() == 1.0

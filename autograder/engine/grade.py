@@ -53,7 +53,7 @@ from autograder.engine.submission import (
 from autograder.engine.test_files import GradingTest, Question
 from autograder.limits import MAX_MESSAGE_CHARS
 from autograder.results import SubmissionResult, TestResult
-from nnkit.mnist import DATA_ENV_VAR, data_dir
+from nnkit.mnist import DATA_ENV_VAR, cache_path, course_data_dir
 
 __all__ = [
     "NngradeEngine",
@@ -321,6 +321,7 @@ class NngradeEngine:
     name = "nngrade"
 
     def __init__(self, settings: EngineSettings) -> None:
+        _refuse_heldout_digits(settings.readonly_paths)
         self.settings = settings
 
     def version(self) -> str:
@@ -351,6 +352,18 @@ class NngradeEngine:
 
 
 def _sandbox_env(readonly_paths: tuple[Path, ...]) -> dict[str, str]:
-    """Point nnkit inside the sandbox at the data cache, when the cache is bound in."""
-    data = data_dir()
+    """Point nnkit inside the sandbox at the course's MNIST file, when its folder is bound in."""
+    data = course_data_dir()
     return {DATA_ENV_VAR: str(data)} if data in readonly_paths else {}
+
+
+def _refuse_heldout_digits(readonly_paths: Sequence[Path]) -> None:
+    """The grader scores models on MNIST digits the sandbox never holds: refuse to lend it a
+    folder that holds the full cache (give it :func:`nnkit.mnist.course_data_dir`)."""
+    full = cache_path().resolve()
+    for path in readonly_paths:
+        if full.is_relative_to(Path(path).resolve()):
+            raise ValueError(
+                f"{path} holds {full}, whose held-back digits are what the grader scores "
+                f"models on; lend the sandbox {course_data_dir()} instead"
+            )

