@@ -357,6 +357,42 @@ def grade(
         raise SystemExit(1)
 
 
+@main.command()
+@click.argument("problem_set", metavar="PS")
+@click.option(
+    "--template",
+    "template",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write the template repository to (replaced whole).",
+)
+def release(problem_set: str, template: Path) -> None:
+    """Write problem set PS as a template repository for GitHub Actions and Classroom 50.
+
+    It holds the student notebook, each question's public checks (tests/q.py, run with
+    `pytest tests/test_q.py`), requirements.txt (nnkit vendored), a README for students,
+    .github/workflows/classroom.yml (one GitHub Classroom command-grader step per question,
+    its public points as max-score, and the reporter) and classroom50-tests.json (for
+    `gh teacher assignment test set`). A push earns the public checks' points only; the
+    hidden tests are run by the instructor after the deadline (nngrade collect). Nothing
+    instructor-only is written: the template is checked for leaks like the release.
+    """
+    from autograder.build import build_problem_set
+    from autograder.classroom.template import write_template
+    from autograder.problem_sets import find_problem_sets, repo_root
+
+    (ps,) = find_problem_sets(repo_root(), [problem_set])
+    if not ps.is_built:
+        click.echo(f"{ps.name}: not built yet; building it first")
+        build_problem_set(ps)
+    result = write_template(ps, template)
+    click.echo(
+        f"{ps.name}: wrote {len(result.files)} files to {template} ({len(result.questions)} "
+        f"questions, {result.public_points} public points per push; the hidden tests stay "
+        "with the instructor)"
+    )
+
+
 @main.group()
 def export() -> None:
     """Write problem sets in other graders' formats."""
