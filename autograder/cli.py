@@ -548,44 +548,26 @@ def collect(
 def _collect_course(
     problem_set: str, roster: Path | None, due: str | None, db: str | None
 ) -> tuple[dict[str, str], Any, dict[str, float]]:
-    """The GitHub usernames of the roster (username: student id), the due date and the
-    extensions granted (student id: days), from the options given, else the gradebook."""
-    from autograder.classroom.collect import parse_time
+    """The roster's GitHub usernames (username: student id), the due date and the extensions
+    (student id: days): from the options given, the rest from the gradebook."""
+    from autograder.classroom.collect import course_from_gradebook, parse_time, roster_usernames
 
     if db is None and (roster is None or due is None):
         raise click.UsageError("give --roster and --due, or a gradebook with --db")
-    book = None
+    usernames, due_at, granted = {}, None, {}
     if db is not None:
-        from gradebook import Gradebook
+        usernames, due_at, granted = course_from_gradebook(db, problem_set)
+    if roster is not None:
+        from gradebook.ingest import read_roster
 
-        book = Gradebook(db)
-    try:
-        if roster is not None:
-            from gradebook.ingest import read_roster
-
-            students = [(r["id"], r["github"]) for r in read_roster(roster)]
-        else:
-            frame = book.students()
-            students = [(r.id, r.github) for r in frame.itertuples() if r.in_roster]
-        usernames = {github: student for student, github in students if github}
-        if not usernames:
-            raise click.ClickException("the roster names no GitHub usernames")
-        if due is None:
-            rows = book.assignments()
-            rows = rows[rows["name"] == problem_set]
-            if rows.empty or not rows.iloc[0]["due_at"]:
-                raise click.ClickException(f"the gradebook has no due date for {problem_set}; "
-                                           "give --due")
-            due = str(rows.iloc[0]["due_at"])
-        granted: dict[str, float] = {}
-        if book is not None:
-            extensions = book.extensions()
-            for row in extensions[extensions["assignment"] == problem_set].itertuples():
-                granted[str(row.student)] = float(row.days)
-    finally:
-        if book is not None:
-            book.close()
-    return usernames, parse_time(due), granted
+        usernames = roster_usernames(read_roster(roster))
+    if due is not None:
+        due_at = parse_time(due)
+    if not usernames:
+        raise click.ClickException("the roster names no GitHub usernames")
+    if due_at is None:
+        raise click.ClickException(f"the gradebook has no due date for {problem_set}; give --due")
+    return usernames, due_at, granted
 
 
 @main.group()

@@ -42,10 +42,12 @@ __all__ = [
     "check_out",
     "collect",
     "commit_candidates",
+    "course_from_gradebook",
     "match_repositories",
     "parse_time",
     "read_push_times",
     "remove_checkouts",
+    "roster_usernames",
     "write_manifest",
 ]
 
@@ -117,6 +119,39 @@ class Collection:
     @property
     def collected(self) -> list[Pick]:
         return [p for p in self.picks if p.status == COLLECTED]
+
+
+def roster_usernames(students: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """GitHub username → student id, for the roster's students that have a username (records
+    as :func:`gradebook.ingest.read_roster` returns them)."""
+    return {s["github"]: s["id"] for s in students if s.get("github")}
+
+
+def course_from_gradebook(
+    url: str, assignment: str
+) -> tuple[dict[str, str], datetime | None, dict[str, float]]:
+    """From a gradebook: the roster's GitHub usernames (username → student id), the
+    assignment's due date (None if it has none) and the extensions granted for it (student id
+    → days, the newest per student)."""
+    from gradebook import Gradebook
+
+    with Gradebook(url) as book:
+        students = book.students()
+        assignments = book.assignments()
+        extensions = book.extensions()
+    roster = students[students["in_roster"].astype(bool)]
+    usernames = roster_usernames(
+        [{"id": str(r.id), "github": str(r.github or "")} for r in roster.itertuples()]
+    )
+    row = assignments[assignments["name"] == assignment]
+    due = None
+    if not row.empty and row.iloc[0]["due_at"]:
+        due = parse_time(str(row.iloc[0]["due_at"]))
+    granted = {
+        str(r.student): float(r.days)
+        for r in extensions[extensions["assignment"] == assignment].itertuples()
+    }
+    return usernames, due, granted
 
 
 def _repositories(folder: Path) -> list[Path]:
