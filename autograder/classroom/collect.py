@@ -145,8 +145,8 @@ def course_from_gradebook(
     )
     row = assignments[assignments["name"] == assignment]
     due = None
-    if not row.empty and row.iloc[0]["due_at"]:
-        due = parse_time(str(row.iloc[0]["due_at"]))
+    if not row.empty and isinstance(row.iloc[0]["due_at"], str) and row.iloc[0]["due_at"]:
+        due = parse_time(row.iloc[0]["due_at"])  # a missing due date reads back as NaN
     granted = {
         str(r.student): float(r.days)
         for r in extensions[extensions["assignment"] == assignment].itertuples()
