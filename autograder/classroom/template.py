@@ -148,6 +148,7 @@ def requirements(nb: nbformat.NotebookNode, nnkit: Path, nnkit_path: str) -> lis
         wanted.update(canonicalize_name(d) for d in by_module.get(module, []))
         if module in BACKENDS:
             wanted.add(canonicalize_name(BACKENDS[module]))
+    wanted.discard("nnkit")  # vendored: installed from the template itself
     missing = sorted(d for d in wanted if d not in tested)
     if missing:
         raise BuildError(f"no tested version range for {', '.join(missing)} in nngrade's "
