@@ -43,7 +43,6 @@ from autograder.classroom.workflow import (
     PublicQuestion,
     actions_workflow,
     classroom50_tests,
-    install_command,
     question_command,
 )
 from autograder.errors import BuildError
@@ -183,13 +182,17 @@ def _vendor_nnkit(source: Path, target: Path) -> None:
 
 def _test_wrapper(question: str, points: int) -> str:
     return (
-        f'"""{question}: its public checks on the notebook ({points} points on a push).\n\n'
+        f'"""{question}: its public checks on the notebook ({_points(points)} on a push).\n\n'
         "The hidden tests are run by the instructor after the deadline.\n"
         '"""\n\n'
         "import public_checks\n\n\n"
         f"def test_{question}():\n"
         f'    public_checks.check("{question}")\n'
     )
+
+
+def _points(points: int) -> str:
+    return f"{points} point" + ("" if points == 1 else "s")
 
 
 def _points_sentence(points: int) -> str:
@@ -199,7 +202,7 @@ def _points_sentence(points: int) -> str:
             "by question, which ones pass them (a green or a red mark), and its score is "
             "0 of 0. It is feedback, not a grade."
         )
-    return f"A push earns up to {points} points in all, from the public checks only."
+    return f"A push earns up to {_points(points)} in all, from the public checks only."
 
 
 def student_readme(ps: ProblemSet, questions: list[PublicQuestion], needs_mnist: bool) -> str:
@@ -230,7 +233,9 @@ seen, and they decide your points. Passing every public check is necessary, not 
 ## Checking your work on your machine
 
 ```
-{install_command()}
+python3 -m venv .venv
+.venv/bin/python -m pip install -r requirements.txt
+source .venv/bin/activate
 ```
 {mnist}
 Then either run the `grader.check("q…")` cell under each question in Jupyter, or run one
