@@ -10,8 +10,9 @@ drift apart.
 ``visibility``. nngrade's own fields are under ``extra_data``: the student, the problem set,
 the engine and its version, the submission's sha256 and digest, the tests' fingerprint, the
 submission's status, whether it ran sandboxed, the seconds it took, when it was submitted and
-graded, the commit of the problem set's master (``solutions_commit``), the notices shown in
-``output`` as a list, and the points per question.
+graded, the git commit the submission is (``submission_commit``, for a student's repository),
+the commit of the problem set's master (``solutions_commit``), the notices shown in ``output``
+as a list, and the points per question.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class SubmissionResult:
     submission_digest: str = ""  # sha256 over the notebook and the files graded with it
     tests_fingerprint: str = ""
     submitted_at: str | None = None  # ISO 8601 with offset
+    submission_commit: str = ""  # the git commit graded, for a student's repository; else ""
     graded_at: str | None = None
     solutions_commit: str = ""  # commit of the problem set's master, "dirty", or ""
     manual: dict[str, float] = field(default_factory=dict)  # hand-graded questions: points
@@ -203,6 +205,7 @@ class SubmissionResult:
                 "sandboxed": self.sandboxed,
                 "seconds": round(self.seconds, 3),
                 "submitted_at": self.submitted_at,
+                "submission_commit": self.submission_commit,
                 "graded_at": self.graded_at,
                 "solutions_commit": self.solutions_commit,
                 "notices": list(self.output),
@@ -216,8 +219,9 @@ class SubmissionResult:
     @classmethod
     def from_json(cls, document: Any) -> SubmissionResult:
         """Read a results.json document, including those written before this contract (no
-        ``notices``, no ``solutions_commit``). Entries of ``tests`` without ``max_score`` are
-        Gradescope notices, not tests, and are skipped. Raises :class:`ResultsFormatError`."""
+        ``notices``, no ``solutions_commit``, no ``submission_commit``). Entries of ``tests``
+        without ``max_score`` are Gradescope notices, not tests, and are skipped. Raises
+        :class:`ResultsFormatError`."""
         if not isinstance(document, dict) or not isinstance(document.get("tests"), list):
             raise ResultsFormatError("has no list of tests; is it an nngrade results.json?")
         extra = document.get("extra_data") or {}
@@ -254,6 +258,7 @@ class SubmissionResult:
             submission_digest=str(extra.get("submission_digest", "")),
             tests_fingerprint=str(extra.get("tests_fingerprint", "")),
             submitted_at=text_or_none("submitted_at"),
+            submission_commit=str(extra.get("submission_commit") or ""),
             graded_at=text_or_none("graded_at"),
             solutions_commit=str(extra.get("solutions_commit", "")),
             manual={str(q): float(p) for q, p in (extra.get("manual_questions") or {}).items()},

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from gradebook import schema, views
 from gradebook.ingest import (
     read_assignments,
+    read_classroom50_scores,
     read_classroom_csv,
     read_nbgrader,
     read_nngrade_results,
@@ -33,7 +34,7 @@ from gradebook.totals import assignment_scores, course_totals
 
 __all__ = ["Gradebook", "SOURCES"]
 
-SOURCES = ("nngrade", "otter-csv", "otter-json", "nbgrader", "classroom")
+SOURCES = ("nngrade", "otter-csv", "otter-json", "nbgrader", "classroom", "classroom50")
 
 
 class Gradebook:
@@ -116,6 +117,8 @@ class Gradebook:
             return read_nbgrader(path, assignment)
         if kind == "classroom":
             return read_classroom_csv(path, assignment, self._student_lookup())
+        if kind == "classroom50":
+            return read_classroom50_scores(path, assignment, self._student_lookup())
         raise IngestError(f"unknown source {kind!r}; one of {', '.join(SOURCES)}")
 
     def _student_lookup(self) -> dict[str, str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 DB_ENV_VAR = "NNGRADE_GRADEBOOK"
-IMPORT_KINDS = ("nngrade", "otter-csv", "otter-json", "nbgrader", "classroom", "roster",
-                "assignments")
+IMPORT_KINDS = ("nngrade", "otter-csv", "otter-json", "nbgrader", "classroom", "classroom50",
+                "roster", "assignments")
 VIEWS = ("totals", "scores", "matrix", "assignments", "submissions", "runs", "failures",
          "missing", "overrides")
 
@@ -65,7 +65,7 @@ def gradebook() -> None:
 @click.argument("kind", type=click.Choice(IMPORT_KINDS))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--assignment", default=None, help="The assignment the results belong to "
-              "(read from the files where they say it: nngrade, nbgrader, Classroom).")
+              "(read from the files where they say it: nngrade, nbgrader, GitHub Classroom).")
 @db_option
 def import_(kind: str, path: Path, assignment: str | None, db: str) -> None:
     """Import grading results, a roster or due dates from PATH.
@@ -77,6 +77,8 @@ def import_(kind: str, path: Path, assignment: str | None, db: str) -> None:
                  <student>.json (needs --assignment)
     nbgrader     nbgrader's gradebook.db: every assignment, or just --assignment
     classroom    a GitHub Classroom grades CSV (github_username, points_awarded, ...)
+    classroom50  Classroom 50's scores.csv from `gh teacher download` (needs --assignment):
+                 each student's newest push, its public checks' points
     roster       students: id,name,email,github[,section]
     assignments  due dates: name,due[,title]
     """

@@ -70,7 +70,7 @@ runs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("assignment", String(200), ForeignKey("assignments.name"), nullable=False),
-    Column("source_kind", String(40), nullable=False),  # nngrade | otter | nbgrader | classroom
+    Column("source_kind", String(40), nullable=False),  # nngrade, otter, nbgrader, classroom[50]
     Column("source", Text, nullable=False, default=""),  # the path it was read from
     # sha256 of the normalised content: ingesting the same content twice records one run.
     Column("source_digest", String(64), nullable=False, unique=True),

@@ -323,6 +323,65 @@ def test_classroom_csv_round_trip_matches_the_roster(tmp_path):
     assert gb.missing().to_dict("records") == [{"student": "cat", "assignment": "ps1-perceptron"}]
 
 
+# As `gh teacher download` writes it: one line per push, newest first within each student;
+# one line with empty scores for a student who never submitted; student-controlled cells that
+# start like a spreadsheet formula guarded with a leading quote.
+CLASSROOM50_CSV = """\
+username,first_name,last_name,email,section,score,max_score,datetime,submission_tag,\
+submitted_by,review_url,late,override
+ann-nn,Ann,A,ann@uni.edu,1,2,2,2026-10-05T21:14:03Z,submit/3,ann-nn,,false,
+ann-nn,Ann,A,ann@uni.edu,1,1,2,2026-10-04T10:00:00Z,submit/2,ann-nn,,false,
+Bobby,Bob,B,'-bob@uni.edu,2,1,2,2026-10-07T09:00:00Z,submit/1,Bobby,'=HYPERLINK(1),true,true
+cat-nn,,,,,,,,,,,,
+"""
+
+
+def test_classroom50_scores_are_each_students_newest_push(tmp_path):
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,email,github\nann,Ann A,ann@uni.edu,ann-nn\n"
+                      "cat,Cat C,cat@uni.edu,cat-nn\n")
+    (tmp_path / "due.csv").write_text("name,due\nps1-pushes,2026-10-06T01:59:00+02:00\n")
+    scores = tmp_path / "scores.csv"
+    scores.write_text(CLASSROOM50_CSV)
+    db = str(tmp_path / "gb.db")
+    gb = Gradebook(db)
+    gb.import_roster(roster)
+    gb.import_assignments(tmp_path / "due.csv")
+    result = CliRunner().invoke(main, ["gradebook", "import", "classroom50", str(scores),
+                                       "--assignment", "ps1-pushes", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "3 submissions" in result.output
+    table = gb.assignment_scores().set_index("student")
+    assert table.loc["ann", "points"] == 2 and table.loc["ann", "max_points"] == 2
+    assert table.loc["Bobby", "points"] == 1  # not on the roster: kept under the username
+    assert table.loc["Bobby", "days_late"] == 2
+    assert table.loc["cat", "status"] == "missing"
+    bob = gb.students().set_index("id").loc["Bobby"]
+    assert (bob["name"], bob["email"], bob["section"]) == ("Bob B", "-bob@uni.edu", "2")
+    messages = gb.submissions().set_index("student")["message"]
+    assert "marked this submission late" in messages["Bobby"] and "submit/1" in messages["Bobby"]
+    assert gb.runs().iloc[0]["source_kind"] == "classroom50"
+    again = CliRunner().invoke(main, ["gradebook", "import", "classroom50", str(scores),
+                                      "--assignment", "ps1-pushes", "--db", db])
+    assert "already recorded" in again.output
+
+
+def test_classroom50_scores_need_the_assignment_and_its_columns(tmp_path):
+    gb = Gradebook(tmp_path / "gb.db")
+    scores = tmp_path / "scores.csv"
+    scores.write_text(CLASSROOM50_CSV)
+    with pytest.raises(IngestError, match="does not name the assignment"):
+        gb.ingest("classroom50", scores)
+    scores.write_text("user,score\nann,3\n")
+    with pytest.raises(IngestError, match="Classroom 50"):
+        gb.ingest("classroom50", scores, "ps1")
+    assert len(gb.runs()) == 0
+
+
 def test_bad_classroom_and_roster_files_say_what_is_wrong(tmp_path):
     gb = Gradebook(tmp_path / "gb.db")
     bad = tmp_path / "bad.csv"

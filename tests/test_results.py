@@ -45,6 +45,7 @@ def a_result() -> SubmissionResult:
         submission_digest="b" * 64,
         tests_fingerprint="c" * 64,
         submitted_at="2026-11-30T23:59:00+01:00",
+        submission_commit="e" * 40,
         graded_at="2026-12-01T10:00:00+00:00",
         solutions_commit="d" * 40,
         manual={"q7": 2.0},
@@ -74,7 +75,8 @@ def test_results_json_is_gradescopes_format_with_our_extra_data():
         "engine_version": "0.1.0", "status": "graded", "sha256": "a" * 64,
         "submission_digest": "b" * 64, "tests_fingerprint": "c" * 64, "sandboxed": True,
         "seconds": 3.512, "submitted_at": "2026-11-30T23:59:00+01:00",
-        "graded_at": "2026-12-01T10:00:00+00:00", "solutions_commit": "d" * 40,
+        "submission_commit": "e" * 40, "graded_at": "2026-12-01T10:00:00+00:00",
+        "solutions_commit": "d" * 40,
         "notices": ["Cell 3 raised NameError: name 'x' is not defined", "second notice"],
         "questions": {"q1a": 3.0, "q1b": 0.0},
         "question_max_scores": {"q1a": 3.0, "q1b": 1.0},
@@ -98,8 +100,9 @@ def test_a_results_json_written_before_the_contract_is_still_read(name):
         k: v for k, v in old.items() if k != "extra_data"}
     assert {k: new["extra_data"][k] for k in old["extra_data"]} == old["extra_data"]
     assert set(new["extra_data"]) - set(old["extra_data"]) == {
-        "solutions_commit", "notices", "question_max_scores", "manual_questions", "enforcement"}
-    assert result.solutions_commit == ""
+        "solutions_commit", "notices", "question_max_scores", "manual_questions", "enforcement",
+        "submission_commit"}
+    assert result.solutions_commit == "" and result.submission_commit == ""
     assert result.output == (old["output"].split("\n") if old["output"] else [])
 
 

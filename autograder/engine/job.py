@@ -91,6 +91,12 @@ class Job:
     notebook: Path | None  # None: the student's folder holds no notebook
     problem_set: ProblemSetTests
     folder: Path | None = None  # the student's own folder, when the submission is one
+    #: When it was submitted (ISO 8601), when the collector knows it better than the folder
+    #: (a push time recorded by the platform); None: read from the submission
+    #: (:func:`autograder.engine.provenance.submitted_at`).
+    submitted_at: str | None = None
+    #: The git commit it is, when the collector checked one out; "": read from the folder.
+    commit: str = ""
 
     @property
     def files_from(self) -> Path | None:

@@ -6,6 +6,7 @@
   not in a git repository at all (or git is not installed).
 - :func:`submitted_at`: nbgrader's ``timestamp.txt`` beside the notebook, else the last commit
   of a student's repository clone, else the notebook's modification time.
+- :func:`submission_commit`: the commit a folder submission that is a git checkout is at.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from autograder.engine.job import Job
 
-__all__ = ["DIRTY", "solutions_commit", "submitted_at"]
+__all__ = ["DIRTY", "solutions_commit", "submission_commit", "submitted_at"]
 
 DIRTY = "dirty"
 _GIT_TIMEOUT = 30
@@ -48,6 +49,13 @@ def solutions_commit(master: Path) -> str:
         return DIRTY
     changes = _git(folder, "status", "--porcelain", "--ignored", "--", pathspec)
     return commit if changes == "" else DIRTY
+
+
+def submission_commit(job: Job) -> str:
+    """The commit (``HEAD``) of a folder submission that is a git checkout, else ``""``."""
+    if job.folder is None or not (job.folder / ".git").exists():
+        return ""
+    return _git(job.folder, "rev-parse", "--verify", "HEAD") or ""
 
 
 def submitted_at(job: Job) -> str | None:

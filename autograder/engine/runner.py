@@ -8,7 +8,8 @@ writes the results folder. It knows engines only through their interface: a job 
 notebook, and one whose notebook the intake refuses (a symbolic link, a device or FIFO, a file
 too large: :mod:`autograder.engine.submission`), is recorded here as malformed, for every
 engine alike, before any engine reads it; and the result gets its provenance (problem set,
-engine and version, digests, when it was submitted and graded, the solutions commit).
+engine and version, digests, when it was submitted and graded, the commit submitted, the
+solutions commit).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from autograder.engine.base import Engine
 from autograder.engine.feedback import feedback_html, feedback_markdown
 from autograder.engine.job import Job
-from autograder.engine.provenance import submitted_at
+from autograder.engine.provenance import submission_commit, submitted_at
 from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.submission import MalformedSubmission, read_notebook_bytes
 from autograder.results import MALFORMED, SubmissionResult, write_results
@@ -61,7 +62,8 @@ def grade_job(engine: Engine, job: Job, limits: SandboxLimits) -> SubmissionResu
         submission_digest=job.digest(),
         tests_fingerprint=job.problem_set.fingerprint,
         # Nothing is read through a refused notebook's links, not even its git history.
-        submitted_at=None if refused is not None else _submitted_at(job),
+        submitted_at=None if refused is not None else job.submitted_at or _submitted_at(job),
+        submission_commit="" if refused is not None else job.commit or submission_commit(job),
         graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         solutions_commit=job.problem_set.solutions_commit,
         manual=dict(job.problem_set.manual),
