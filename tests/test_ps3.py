@@ -148,9 +148,9 @@ def test_a_regrade_gives_the_same_result(saved):
 
 @slow
 def test_accuracy_messages_give_the_students_accuracy_not_the_answer(sandboxed):
-    messages = [t["output"] for t in sandboxed["mistake-pixels-not-scaled"]["tests"]
-                if t["output"]]
-    assert any("this point needs 95% on the held-back digits" in m for m in messages), messages
+    messages = [t["output"] for t in sandboxed["mistake-one-epoch"]["tests"] if t["output"]]
+    assert any(m.startswith("mlp reaches 9") and "on the public test set); this point needs "
+               "97.5% on the held-back digits" in m for m in messages), messages
 
 
 # ------------------------------------------------------------------ the student's side
