@@ -659,12 +659,12 @@ def test_depth_limit_decode():
     ],
 )
 def test_deeply_nested_json_is_refused_without_crashing(text):
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(CodecError):
         decode(text)
     with pytest.raises(CodecError):
         decode(text.encode())
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting():
@@ -678,10 +678,10 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
 def test_number_of_json_values_is_bounded_before_parsing():
     # 3.5M empty lists would cost json.loads seconds and gigabytes; the scan refuses them first.
     text = '{"nngrade_codec":1,"value":[' + "[]," * 3_500_000 + "[]]}"
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(CodecError, match="more than 3,004,096 separate pieces"):
         decode(text)
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
     # Encode applies the same rule, so it never produces a text that decode refuses.
     limits = Limits(max_items=200)
     arrays = [np.zeros((1,) * 32) for _ in range(150)]  # 150 items, ~37 pieces each
@@ -693,7 +693,7 @@ def test_number_of_json_values_is_bounded_before_parsing():
 
 def test_huge_array_is_refused_before_any_copy():
     huge = np.broadcast_to(np.float64(1.0), (10**9,))  # no memory behind it
-    start = time.perf_counter()
+    start = time.process_time()
     assert refusal(huge, name="big") == (
         "`big` holds more than 20,000,000 array elements in total, which is too many to grade"
     )
@@ -704,7 +704,7 @@ def test_huge_array_is_refused_before_any_copy():
     )
     several = [np.broadcast_to(np.int8(0), (8_000_000,))] * 3
     assert "array elements" in refusal(several)
-    assert time.perf_counter() - start < 1
+    assert time.process_time() - start < 1
 
 
 def test_huge_declared_array_is_refused_before_allocating():
@@ -893,7 +893,7 @@ def test_fuzzed_payloads_only_give_codec_errors_or_values():
         [2**62, 2**62], "AAAA", {"$": "ndarray"}, {"$": "tuple", "items": []},
     ]  # fmt: skip
     outcomes = {"value": 0, "error": 0}
-    start = time.perf_counter()
+    start = time.process_time()
 
     def check(text):
         try:
@@ -939,7 +939,7 @@ def test_fuzzed_payloads_only_give_codec_errors_or_values():
             cut = rng.randrange(len(text))
             check(text[:cut] if rng.random() < 0.5 else text[:cut] + text[cut // 2 :])
     assert outcomes["error"] > 300 and outcomes["value"] > 10
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,10 +30,10 @@ def test_colliding_keys_hash_alike():
 def test_a_megabyte_of_colliding_keys_is_refused_fast(make):
     text = make(23_000)  # about 1 MB: 3 s of decoding before the bound
     assert len(text) > 900_000
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(CodecError, match="4,096 set elements and dict keys"):
         decode(text)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
 
 
 def test_the_bound_is_over_the_whole_value():
@@ -46,10 +46,10 @@ def test_the_bound_is_over_the_whole_value():
 
 def test_at_the_bound_colliding_keys_stay_cheap():
     count = DEFAULT_LIMITS.max_hashed_items
-    start = time.perf_counter()
+    start = time.process_time()
     assert len(decode(colliding_set_text(count))) == count
     assert len(decode(colliding_dict_text(count))) == count
-    assert time.perf_counter() - start < 2.0  # about 0.2 s here
+    assert time.process_time() - start < 2.0  # about 0.2 s here
 
 
 def test_str_keys_of_plain_objects_do_not_count():
