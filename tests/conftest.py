@@ -16,6 +16,7 @@ with one engine, once per session, and gives back every results.json. The specif
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,12 +24,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from background_gradings import Batch, grade_in_background
 
 from autograder.build import BuildResult, build_problem_set
-from autograder.engine.batch import grade_batch
 from autograder.engine.test_files import load_questions
 from autograder.mistakes import apply_mistake, load_alternatives, load_mistakes
-from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits
+from autograder.problem_sets import ProblemSet, find_problem_sets
 from nnkit.mnist import course_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,13 +157,42 @@ def write_variants(ps: ProblemSet, folder: Path) -> list[str]:
 
 
 class VariantGradings:
-    """Grades each (problem set, engine) once, on first use; a failure is kept and raised
-    again to every test that asks, so a broken batch is never graded twice."""
+    """Grades each (problem set, engine) once: in the background process when the session
+    prefetched it (:mod:`background_gradings`), else on first use; a failure is kept and
+    raised again to every test that asks, so a broken batch is never graded twice."""
 
     def __init__(self, built: Callable[[str], Built], tmp: pytest.TempPathFactory) -> None:
         self._built = built
         self._tmp = tmp
+        self._batches: dict[tuple[str, str], tuple[Batch, list[str]]] = {}
         self._done: dict[tuple[str, str], VariantGrading | BaseException] = {}
+        self._background: multiprocessing.process.BaseProcess | None = None
+
+    def _batch(self, ps_name: str, engine: str) -> tuple[Batch, list[str]]:
+        key = (ps_name, engine)
+        if key not in self._batches:
+            ps, build = self._built(ps_name)
+            submissions = self._tmp.mktemp(f"{ps_name}-variants-{engine}")
+            students = write_variants(ps, submissions)
+            out = self._tmp.mktemp(f"{ps_name}-results-{engine}")
+            batch = Batch(str(ps.root), ps_name, str(build.autograder_zip), str(submissions),
+                          str(out), engine, WORKERS, str(course_data_dir()))
+            self._batches[key] = (batch, students)
+        return self._batches[key]
+
+    def prefetch(self, keys: list[tuple[str, str]]) -> None:
+        """Start grading ``keys``, in this order, in a spawned process of their own."""
+        batches = [self._batch(*key)[0] for key in keys]
+        if batches and self._background is None:
+            context = multiprocessing.get_context("spawn")
+            self._background = context.Process(
+                target=grade_in_background, args=(batches,), name="variant-gradings")
+            self._background.start()
+
+    def close(self) -> None:
+        if self._background is not None and self._background.is_alive():
+            self._background.kill()
+            self._background.join()
 
     def get(self, ps_name: str, engine: str) -> VariantGrading:
         key = (ps_name, engine)
@@ -177,23 +207,59 @@ class VariantGradings:
         return done
 
     def _grade(self, ps_name: str, engine: str) -> VariantGrading:
+        batch, students = self._batch(ps_name, engine)
+        if batch.claim():
+            status = batch.grade()
+        else:  # the background process has it
+            background = self._background
+            status = batch.wait(alive=lambda: background is not None and background.is_alive())
+        assert "error" not in status, status["error"]
+        assert not status["failed"], status["failed"]
         ps, build = self._built(ps_name)
-        submissions = self._tmp.mktemp(f"{ps_name}-variants-{engine}")
-        students = write_variants(ps, submissions)
-        out = self._tmp.mktemp(f"{ps_name}-results-{engine}")
-        report = grade_batch(
-            ps.name, build.autograder_zip, submissions, out, workers=WORKERS,
-            limits=grading_limits(ps), readonly_paths=(course_data_dir(),), engine=engine,
-            progress=False,
-        )  # fmt: skip
-        assert report.ok, report.failed
         full = {q.name: q.points for q in load_questions(build.autograder_zip)}
-        grading = VariantGrading(ps, engine, out, full)
+        grading = VariantGrading(ps, engine, Path(batch.out), full)
         for student in students:
-            grading.results[student] = json.loads((out / student / "results.json").read_text())
+            document = Path(batch.out) / student / "results.json"
+            grading.results[student] = json.loads(document.read_text())
         return grading
 
 
 @pytest.fixture(scope="session")
-def variant_gradings(built_problem_set, tmp_path_factory) -> VariantGradings:
-    return VariantGradings(built_problem_set, tmp_path_factory)
+def variant_gradings(built_problem_set, tmp_path_factory, request) -> VariantGradings:
+    """Every (problem set, engine) batch the session's tests will read, started at once in
+    the background, the slowest first (see :mod:`background_gradings`)."""
+    gradings = VariantGradings(built_problem_set, tmp_path_factory)
+    gradings.prefetch(sorted(_needed_gradings(request.session.items), key=_slowest_first))
+    yield gradings
+    gradings.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _variant_gradings_start_early(request):
+    """Sessions that read variant gradings start them before their first test runs."""
+    if _needed_gradings(request.session.items):
+        request.getfixturevalue("variant_gradings")
+
+
+def _needed_gradings(items: list[pytest.Item]) -> set[tuple[str, str]]:
+    """The (problem set, engine) batches the tests read: a ``grading`` parameter of the
+    specification, or the nngrade batch of the problem set (``PS``) of a module whose tests
+    use ``variant_gradings`` directly."""
+    needed = set()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "grading" in params:
+            needed.add(tuple(params["grading"]))
+        elif "variant_gradings" in getattr(item, "fixturenames", ()):
+            module_ps = getattr(getattr(item, "module", None), "PS", None)
+            if module_ps:
+                needed.add((module_ps, "nngrade"))
+    return needed
+
+
+def _slowest_first(key: tuple[str, str]) -> tuple[int, int]:
+    ps_name, engine = key
+    order = [PS3, PS2, PS1]
+    engines = ["otter", "nbgrader", "nngrade"]
+    return (order.index(ps_name) if ps_name in order else len(order),
+            engines.index(engine) if engine in engines else len(engines))
