@@ -78,6 +78,10 @@
 # about half a percent of the test accuracy your notebook prints, and aim a little above each
 # threshold. The feedback gives both numbers.
 #
+# **Your data feeds your models.** Questions 4 to 6 train on the `x_train` and `y_train` you
+# prepare in question 1, so a mistake there also costs the accuracy points of every model
+# that cannot learn from it. The grader itself always scores on images prepared correctly.
+#
 # **How the grader judges your models.** The grader takes each model's architecture
 # (`model.get_config()`) and its trained weights (`model.get_weights()`) and computes the
 # predictions itself, on the held-back images prepared as in question 1: shape `(n, 784)`,
