@@ -25,10 +25,22 @@ from pathlib import Path
 from gradebook.ingest.errors import IngestError
 from gradebook.store import Result, Run, Submission
 
-__all__ = ["read_classroom_csv", "QUESTION"]
+__all__ = ["read_classroom_csv", "read_csv_rows", "QUESTION"]
 
 QUESTION = "autograding"
 
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CSV export (a byte-order mark allowed), at least one; raises
+    :class:`IngestError` for a file that cannot be read as CSV or holds no row."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise IngestError(f"{path}: not a readable CSV ({error})") from None
+    if not rows:
+        raise IngestError(f"{path}: no rows")
+    return rows
 
 def _points(value: str | None, where: str) -> float:
     text = (value or "").strip()
@@ -54,13 +66,7 @@ def read_classroom_csv(
     """
     path = Path(path)
     known = {k.lower(): v for k, v in (known_students or {}).items()}
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise IngestError(f"{path}: not a readable CSV ({error})") from None
-    if not rows:
-        raise IngestError(f"{path}: no rows")
+    rows = read_csv_rows(path)
     columns = set(rows[0])
     if not {"points_awarded", "points_available"} <= columns or not (
         {"github_username", "roster_identifier"} & columns

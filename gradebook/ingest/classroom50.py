@@ -21,11 +21,10 @@ formulas (a leading ``'`` before ``= + - @``) is read back without the guard.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 
-from gradebook.ingest.classroom import QUESTION, _points
+from gradebook.ingest.classroom import QUESTION, _points, read_csv_rows
 from gradebook.ingest.errors import IngestError
 from gradebook.store import Result, Run, Submission
 
@@ -54,13 +53,7 @@ def read_classroom50_scores(
         raise IngestError(f"{path}: Classroom 50's scores.csv does not name the assignment; "
                           "give it (--assignment)")
     known = {k.lower(): v for k, v in (known_students or {}).items()}
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise IngestError(f"{path}: not a readable CSV ({error})") from None
-    if not rows:
-        raise IngestError(f"{path}: no rows")
+    rows = read_csv_rows(path)
     if not _REQUIRED <= set(rows[0]):
         raise IngestError(f"{path}: not a Classroom 50 scores.csv (needs "
                           f"{', '.join(sorted(_REQUIRED))})")
