@@ -15,8 +15,8 @@ two workers (``variant_gradings`` in ``conftest.py``); the tests read its result
 Where an engine cannot honour a guarantee for a variant, the case is listed by name in
 ``ENGINE_LIMITATIONS`` with the reason, and expected to fail (strictly: if the engine starts
 honouring it, the listing must go). The batches of ``ALTERNATIVES_LEFT_OUT`` (``conftest.py``:
-problem set 3 under otter and nbgrader, whose alternatives each retrain MNIST) grade the
-solution, the blank and every mistake, and leave the alternatives to the nngrade engine.
+problem set 3 under otter, whose alternatives each retrain MNIST) grade the solution, the
+blank and every mistake, and leave the alternatives to the nngrade and nbgrader engines.
 """
 
 from __future__ import annotations
