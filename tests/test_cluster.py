@@ -263,3 +263,22 @@ def test_cli_help_names_the_cluster_option():
     bad = CliRunner().invoke(main, ["grade", "ps1-perceptron", ".", "--out", "x",
                                     "--cluster", "somewhere"])
     assert bad.exit_code != 0 and "tcp://HOST:8786" in bad.output
+
+
+def test_a_folder_submission_ships_exactly_what_local_grading_copies(tmp_path):
+    """The files next to the notebook travel to a worker by the same walk as a local copy:
+    the same files, the same bytes, the same notes for the student."""
+    from autograder.engine.cluster_tasks import _read_files
+    from autograder.engine.grade import copy_submission_files
+
+    folder, work = tmp_path / "student", tmp_path / "work"
+    folder.mkdir()
+    work.mkdir()
+    (folder / "nb.ipynb").write_text("{}")
+    (folder / "mlp.keras").write_bytes(b"model")
+    (folder / "notes.txt").write_text("not graded")
+    (folder / "link.keras").symlink_to(folder / "notes.txt")
+    shipped, notes = _read_files(folder, "nb.ipynb", None, ("*.keras",))
+    assert notes == copy_submission_files(folder, folder / "nb.ipynb", work, patterns=("*.keras",))
+    assert shipped == [(p.name, p.read_bytes()) for p in sorted(work.iterdir())]
+    assert shipped == [("mlp.keras", b"model")]

@@ -15,7 +15,6 @@ worker, and what the worker does with it.
 from __future__ import annotations
 
 import atexit
-import fnmatch
 import hashlib
 import os
 import re
@@ -29,14 +28,10 @@ from autograder.engine.base import Engine, EngineSettings
 from autograder.engine.job import Job, ProblemSetTests
 from autograder.engine.runner import Graded, grade_job, intake_problem, render
 from autograder.engine.submission import (
-    MAX_SUBMISSION_FILES,
-    MAX_SUBMISSION_FILES_BYTES,
     MalformedSubmission,
-    open_folder,
     open_regular,
     read_capped,
     read_notebook_bytes,
-    regular_files,
 )
 from autograder.limits import SandboxLimits
 
@@ -126,39 +121,22 @@ def ship(job: Job, tests_sha256: str) -> ShippedJob | None:
 def _read_files(
     folder: Path, notebook_name: str, within: Path | None, patterns: tuple[str, ...]
 ) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """The files :func:`~autograder.engine.grade.copy_submission_files` would copy (those
-    matching ``patterns``), read the same way (no link, ``O_NONBLOCK``, the same caps), and
-    its notes."""
-    from autograder.engine.grade import copy_notes, folder_unreadable_note
+    """The files :func:`~autograder.engine.grade.copy_submission_files` would copy, read
+    by the same walk (:func:`~autograder.engine.grade.take_submission_files`), and its
+    notes."""
+    from autograder.engine.grade import take_submission_files
 
-    copied: list[tuple[str, bytes]] = []
-    skipped: list[str] = []
-    unused: list[str] = []
-    total = 0
-    try:
-        folder_fd = open_folder(folder, folder if within is None else within)
-    except (MalformedSubmission, OSError) as error:
-        reason = error.strerror if isinstance(error, OSError) else str(error)
-        return [], [folder_unreadable_note(str(reason))]
-    try:
-        for name in regular_files(folder_fd, notebook_name):
-            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
-                unused.append(name)
-                continue
-            if len(copied) >= MAX_SUBMISSION_FILES:
-                skipped.append(name)
-                continue
-            data = _read_file(folder_fd, name, MAX_SUBMISSION_FILES_BYTES - total)
-            if data is None:
-                skipped.append(name)
-            else:
-                total += len(data)
-                copied.append((name, data))
-    except OSError as error:
-        return [], [folder_unreadable_note(str(error.strerror))]
-    finally:
-        os.close(folder_fd)
-    return copied, copy_notes([name for name, _ in copied], skipped, unused, patterns)
+    read: list[tuple[str, bytes]] = []
+
+    def keep(folder_fd: int, name: str, budget: int) -> int | None:
+        data = _read_file(folder_fd, name, budget)
+        if data is None:
+            return None
+        read.append((name, data))
+        return len(data)
+
+    notes = take_submission_files(folder, notebook_name, within, patterns, keep)
+    return read, notes
 
 
 def _read_file(folder_fd: int, name: str, budget: int) -> bytes | None:

@@ -29,10 +29,9 @@ values, or a grader traceback: a failing test contributes only the message of it
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from autograder.engine.base import EngineSettings, installed_version
@@ -45,6 +44,7 @@ from autograder.engine.submission import (
     MAX_SUBMISSION_FILES,
     MAX_SUBMISSION_FILES_BYTES,
     MalformedSubmission,
+    graded_file,
     open_folder,
     open_regular,
     read_submission,
@@ -235,32 +235,45 @@ def copy_submission_files(
     and the copy stops at ``MAX_SUBMISSION_FILES`` files or ``MAX_SUBMISSION_FILES_BYTES``
     bytes, counted as read, not as ``stat`` says.
     """
-    copied, skipped, unused, total = [], [], [], 0
+    def copy(folder_fd: int, name: str, budget: int) -> int | None:
+        return _copy_file(folder_fd, name, work / name, budget)
+
+    return take_submission_files(folder, notebook.name, within, patterns, copy)
+
+
+def take_submission_files(
+    folder: Path, notebook_name: str, within: Path | None, patterns: Sequence[str],
+    take: Callable[[int, str, int], int | None],
+) -> list[str]:
+    """The one walk over a folder submission's files, for copying them into a work folder
+    here or reading them to ship to a cluster worker: ``take(folder_fd, name, budget)`` is
+    called for each regular file next to the notebook that matches ``patterns``, within the
+    caps, and returns the bytes it took (None: skipped). Returns the feedback's notes."""
+    taken, skipped, unused, total = [], [], [], 0
     try:
         folder_fd = open_folder(folder, folder if within is None else within)
     except (MalformedSubmission, OSError) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         return [folder_unreadable_note(reason)]
     try:
-        names = regular_files(folder_fd, notebook.name)
-        for name in names:
-            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+        for name in regular_files(folder_fd, notebook_name):
+            if not graded_file(name, patterns):
                 unused.append(name)
                 continue
-            if len(copied) >= MAX_SUBMISSION_FILES:
+            if len(taken) >= MAX_SUBMISSION_FILES:
                 skipped.append(name)
                 continue
-            size = _copy_file(folder_fd, name, work / name, MAX_SUBMISSION_FILES_BYTES - total)
+            size = take(folder_fd, name, MAX_SUBMISSION_FILES_BYTES - total)
             if size is None:
                 skipped.append(name)
             else:
                 total += size
-                copied.append(name)
+                taken.append(name)
     except OSError as error:
         return [folder_unreadable_note(str(error.strerror))]
     finally:
         os.close(folder_fd)
-    return copy_notes(copied, skipped, unused, patterns)
+    return copy_notes(taken, skipped, unused, patterns)
 
 
 def copy_notes(copied: Sequence[str], skipped: Sequence[str], unused: Sequence[str] = (),

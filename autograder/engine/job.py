@@ -14,7 +14,6 @@ student gets a zero with the reason, not silence), whose notebook the intake the
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from autograder.engine.submission import (
     MAX_SUBMISSION_FILES,
     MAX_SUBMISSION_FILES_BYTES,
     MalformedSubmission,
+    graded_file,
     open_folder,
     open_regular,
     read_notebook_bytes,
@@ -107,7 +107,7 @@ class Job:
 
     def graded_file(self, name: str) -> bool:
         """Whether the file ``name`` next to the notebook is graded with it."""
-        return any(fnmatch.fnmatchcase(name, p) for p in self.problem_set.submission_files)
+        return graded_file(name, self.problem_set.submission_files)
 
     @property
     def within(self) -> Path | None:

@@ -23,11 +23,13 @@ The cells the release template adds for otter (``grader = otter.Notebook(...)``,
 from __future__ import annotations
 
 import errno
+import fnmatch
 import hashlib
 import json
 import os
 import re
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,7 @@ __all__ = [
     "read_notebook_bytes",
     "open_folder",
     "open_regular",
+    "graded_file",
     "regular_files",
     "submission_files",
     "MAX_NOTEBOOK_BYTES",
@@ -197,6 +200,12 @@ def read_notebook_bytes(
         return raw
     finally:
         os.close(fd)
+
+
+def graded_file(name: str, patterns: Sequence[str]) -> bool:
+    """Whether the file ``name`` next to a folder submission's notebook is graded with it:
+    it matches one of the problem set's ``submission_files`` patterns."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def regular_files(dir_fd: int, exclude: str) -> list[str]:
