@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,65 @@ def _grade_folder(
     return ps, report
 
 
+def grading_options(command: Callable) -> Callable:
+    """The options of every command that grades a class (``grade``, ``collect``): workers,
+    engine, timeout, sandbox requirement, regrading, cluster and saved models, one
+    definition for all of them."""
+    for option in reversed(_GRADING_OPTIONS):
+        command = option(command)
+    return command
+
+
+_GRADING_OPTIONS = [
+    click.option(
+        "--workers",
+        type=int,
+        default=None,
+        help="Submissions graded in parallel.  [default: number of cores]",
+    ),
+    click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default=DEFAULT_ENGINE,
+        show_default=True,
+        help=describe_engines(),
+    ),
+    click.option(
+        "--timeout",
+        type=float,
+        default=None,
+        help="Seconds allowed per notebook cell and per call from a test.  [default: "
+        f"cell_timeout in solutions/PS/grading.yaml, else {SandboxLimits().cell_timeout:g}]",
+    ),
+    click.option(
+        "--require-sandbox",
+        is_flag=True,
+        help="Refuse to grade when the host cannot give every sandbox guarantee (bubblewrap, "
+        "the sandbox user, cgroups, root) instead of falling back.",
+    ),
+    click.option("--force", is_flag=True, help="Regrade submissions that are already graded."),
+    click.option(
+        "--cluster",
+        metavar="tcp://HOST:8786|local:N",
+        default=None,
+        help="Grade on a Dask cluster instead of this machine's process pool: the address of a "
+        "running scheduler (its workers started with `dask worker tcp://HOST:8786 --nthreads 1 "
+        "--resources sandbox=1`, as root, from this project's virtualenv), or local:N for N "
+        "single-threaded worker processes here. Each worker grades in its own sandbox; this "
+        "machine writes the results. --workers is then unused.",
+    ),
+    click.option(
+        "--trust-saved-models",
+        is_flag=True,
+        help="Copy the saved models of a folder submission (grading.yaml's saved_models: "
+        "patterns, such as *.keras) into the sandbox, so that the notebook loads them instead "
+        "of retraining. This trusts files the student made offline, which may hold anything a "
+        "model can, a memorised copy of the data included; by default the notebook retrains "
+        "from its own code, which is what a TA can read.",
+    ),
+]
+
+
 @click.command()
 @click.argument("problem_set", metavar="PS")
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -84,52 +144,7 @@ def _grade_folder(
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for <student>/results.json, <student>/feedback.md and summary.csv.",
 )
-@click.option(
-    "--workers",
-    type=int,
-    default=None,
-    help="Submissions graded in parallel.  [default: number of cores]",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default=DEFAULT_ENGINE,
-    show_default=True,
-    help=describe_engines(),
-)
-@click.option(
-    "--timeout",
-    type=float,
-    default=None,
-    help="Seconds allowed per notebook cell and per call from a test.  "
-    f"[default: cell_timeout in solutions/PS/grading.yaml, else {SandboxLimits().cell_timeout:g}]",
-)
-@click.option(
-    "--require-sandbox",
-    is_flag=True,
-    help="Refuse to grade when the host cannot give every sandbox guarantee (bubblewrap, the "
-    "sandbox user, cgroups, root) instead of falling back.",
-)
-@click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
-@click.option(
-    "--cluster",
-    metavar="tcp://HOST:8786|local:N",
-    default=None,
-    help="Grade on a Dask cluster instead of this machine's process pool: the address of a "
-    "running scheduler (its workers started with `dask worker tcp://HOST:8786 --nthreads 1 "
-    "--resources sandbox=1`, as root, from this project's virtualenv), or local:N for N "
-    "single-threaded worker processes here. Each worker grades in its own sandbox; this "
-    "machine writes the results. --workers is then unused.",
-)
-@click.option(
-    "--trust-saved-models",
-    is_flag=True,
-    help="Copy the saved models of a folder submission (grading.yaml's saved_models: "
-    "patterns, such as *.keras) into the sandbox, so that the notebook loads them instead of "
-    "retraining. This trusts files the student made offline, which may hold anything a model "
-    "can, a memorised copy of the data included; by default the notebook retrains from its "
-    "own code, which is what a TA can read.",
-)
+@grading_options
 @click.option(
     "--layout",
     type=click.Choice(["auto", "flat", "nbgrader"]),

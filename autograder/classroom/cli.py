@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from autograder.cli_grade import _grade_folder
-from autograder.engine.registry import DEFAULT_ENGINE, ENGINES, describe_engines
+from autograder.cli_grade import _grade_folder, grading_options
 
 
 @click.command()
@@ -70,18 +69,7 @@ def release(problem_set: str, template: Path) -> None:
               help="Push times the platform recorded, a CSV of username, commit (or "
               "submission_tag) and pushed_at: only those commits count, at those times, "
               "instead of the committer dates a student can set.")
-@click.option("--workers", type=int, default=None,
-              help="Submissions graded in parallel.  [default: number of cores]")
-@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
-              help=describe_engines())
-@click.option("--timeout", type=float, default=None,
-              help="Seconds allowed per notebook cell and per call from a test.")
-@click.option("--require-sandbox", is_flag=True,
-              help="Refuse to grade when the host cannot give every sandbox guarantee.")
-@click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
-@click.option("--trust-saved-models", is_flag=True,
-              help="Copy a repository's saved models into the sandbox instead of retraining "
-              "(as for nngrade grade; by default the notebook retrains).")
+@grading_options
 def collect(
     problem_set: str,
     repositories: Path,
@@ -96,6 +84,7 @@ def collect(
     timeout: float | None,
     require_sandbox: bool,
     force: bool,
+    cluster: str | None,
     trust_saved_models: bool,
 ) -> None:
     """Grade problem set PS from a folder of cloned student repositories.
@@ -148,7 +137,8 @@ def collect(
             _, report = _grade_folder(
                 problem_set, Path(scratch) / "submissions", out, workers=workers,
                 engine=engine, timeout=timeout, require_sandbox=require_sandbox, force=force,
-                trust_saved_models=trust_saved_models, find_jobs=find_jobs)  # fmt: skip
+                trust_saved_models=trust_saved_models, find_jobs=find_jobs,
+                cluster=cluster)  # fmt: skip
         finally:
             collecting.remove_checkouts(found.collected, folders)
     manifest = collecting.write_manifest(found, out / "collected.csv")
