@@ -139,6 +139,9 @@ def test_a_worker_killed_mid_task_costs_nothing(
     with local_cluster(2) as cluster, Client(cluster) as client:
         pids = client.run(os.getpid)
         victim = sorted(pids)[0]
+        # Workers come from a fork server, never forked from this multi-threaded process,
+        # whose threads' locks (a log stream's, for one) a forked child could wait on forever.
+        assert os.getpid() not in client.run(os.getppid).values()
 
         def kill_when_busy() -> None:
             # Poll the worker's own state until a grading is running on it, then kill it.

@@ -124,21 +124,21 @@ def local_cluster(workers: int) -> Iterator[Any]:
     """A ``LocalCluster`` of ``workers`` single-threaded worker processes, each with one
     ``sandbox`` slot, running while in the block.
 
-    Its worker processes are forked from this one, as the local pool's are, so that they
-    start with the grader already imported (a spawned worker imports it again: 10 s and more
-    on a busy 2-core machine, per worker, per batch); a worker the nanny restarts after a
-    death is forked too. No memory limit of Dask's: the sandbox bounds each notebook in its
-    own cgroup, and a nanny that killed a worker for its children's memory would only make
-    the task run again elsewhere.
+    Its worker processes come from a fork server: a process started clean, which imports the
+    grader once and forks a worker whenever a nanny asks, so that each worker starts with the
+    grader already imported (a spawned worker imports it again: 10 s and more on a busy 2-core
+    machine, per worker, per batch). They are never forked from this process itself: its
+    nannies fork from a thread while the event loop's thread logs, and a child forked while
+    another thread held a stream's lock waits for that lock forever. No memory limit of
+    Dask's: the sandbox bounds each notebook in its own cgroup, and a nanny that killed a
+    worker for its children's memory would only make the task run again elsewhere.
     """
     import dask
     from distributed import LocalCluster
 
-    import autograder.engine.grade  # noqa: F401  (imported before the workers fork)
-
-    with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
-        LocalCluster(
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        _preload_the_grader()
+        with LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
@@ -146,9 +146,16 @@ def local_cluster(workers: int) -> Iterator[Any]:
             memory_limit=0,
             dashboard_address=None,
             silence_logs=logging.ERROR,
-        ) as cluster,
-    ):
-        yield cluster
+        ) as cluster:
+            yield cluster
+
+
+def _preload_the_grader() -> None:
+    """Have the fork server import the worker's side of grading before its first fork (once
+    per process: a fork server already running keeps what it imported)."""
+    from distributed.utils import get_mp_context
+
+    get_mp_context().set_forkserver_preload(["distributed", "autograder.engine.cluster_tasks"])
 
 
 # ------------------------------------------------------------------ on the client
