@@ -150,12 +150,28 @@ def local_cluster(workers: int) -> Iterator[Any]:
             yield cluster
 
 
+#: What the fork server imports before its first fork: Dask's worker, and everything a
+#: grading imports on first use (the nngrade engine, the sandbox's host checks and cgroups,
+#: the course data's location, the hidden tests' numerical helpers).
+FORK_SERVER_PRELOAD = (
+    "distributed",
+    "autograder.engine.cluster_tasks",
+    "autograder.engine.grade",
+    "autograder.engine.registry",
+    "autograder.engine.sandbox.host",
+    "autograder.engine.sandbox.cgroups",
+    "nnkit.mnist",
+    "reference_impl",
+    "scipy.special",
+)
+
+
 def _preload_the_grader() -> None:
-    """Have the fork server import the worker's side of grading before its first fork (once
+    """Have the fork server import :data:`FORK_SERVER_PRELOAD` before its first fork (once
     per process: a fork server already running keeps what it imported)."""
     from distributed.utils import get_mp_context
 
-    get_mp_context().set_forkserver_preload(["distributed", "autograder.engine.cluster_tasks"])
+    get_mp_context().set_forkserver_preload(list(FORK_SERVER_PRELOAD))
 
 
 # ------------------------------------------------------------------ on the client
