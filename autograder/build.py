@@ -66,12 +66,16 @@ class BuildResult:
         return not self.stale
 
 
-def build_problem_set(ps: ProblemSet, check: bool = False) -> BuildResult:
+def build_problem_set(
+    ps: ProblemSet, check: bool = False, run_solution: bool = True
+) -> BuildResult:
     """Build ``ps`` into ``assignments/<ps>/`` and ``dist/<ps>/``, or with ``check`` only compare.
 
     Raises :class:`BuildError` when the master cannot be read, otter assign fails (a malformed
-    master, or a solution that fails its own tests), or the student notebook would contain a
-    hidden test or solution code. Nothing is written in any of those cases.
+    master, or, unless ``run_solution`` is false, a solution that fails its own tests), or the
+    student notebook would contain a hidden test or solution code. Nothing is written in any
+    of those cases. ``run_solution=False`` skips otter's run of the solution against its
+    tests (for problem set 3 a full training); what is written is the same.
     """
     with tempfile.TemporaryDirectory(prefix=f"nngrade-build-{ps.name}-") as tmp_name:
         tmp = Path(tmp_name)
@@ -84,7 +88,7 @@ def build_problem_set(ps: ProblemSet, check: bool = False) -> BuildResult:
         otter_out = tmp / "otter"
         # A check only compares the student release, which does not depend on the solution
         # passing its tests, so it skips the test run (a kernel start and a grading pass).
-        run_otter_assign(ps, assign_input, otter_out, run_tests=not check)
+        run_otter_assign(ps, assign_input, otter_out, run_tests=run_solution and not check)
 
         student = tmp / "student"
         stage_student_release(ps, otter_out / "student", student)

@@ -237,6 +237,11 @@ def test_a_master_whose_solution_fails_its_public_test_does_not_build(tmp_path):
     assert "Traceback" not in result.output
     assert not (root / "assignments").exists() and not (root / "dist").exists()
 
+    # Without the solution's run the same master builds: the flag skips exactly that check.
+    skipped = nngrade(root, "build", NAME, "--skip-solution-run")
+    assert skipped.exit_code == 0, skipped.output
+    assert (root / "dist" / NAME).is_dir() and (root / "assignments" / NAME).is_dir()
+
 
 def test_a_leaking_release_is_refused(built, tmp_path):
     """Feed the safety check the autograder notebook, which has everything students must not."""
