@@ -87,8 +87,9 @@ One job per module:
   long-lived thread that PR_SET_PDEATHSIG needs;
 - :mod:`.supervisor`: the processes once started: peeking at them, killing them, and the
   sampling watchdog (the fallback);
-- :mod:`.channel`: the Jupyter messages: the execute request, reading iopub and shell, the
-  time limits per cell (interrupt, then kill); :mod:`.output` caps what a cell printed.
+- :mod:`.channel`: the Jupyter sockets: the execute request, polling iopub and shell, the
+  time limits per cell (interrupt, then kill); :mod:`.cell`: what the kernel's messages mean
+  for the cell in flight, and its result; :mod:`.output` caps what a cell printed.
 """
 
 from autograder.engine.sandbox.channel import KernelStartError

@@ -1,13 +1,14 @@
-"""The Jupyter message channel between the grader and the sandboxed kernel.
+"""The grader's end of the sandboxed kernel's Jupyter sockets, and the loop that times a cell.
 
 :class:`Channel` launches the kernel through ``jupyter_client`` (unix sockets in the runtime
 folder: TCP would not cross the sandbox's network namespace), waits until it answers, and runs
-one cell at a time: it sends the execute request, reads what comes back on iopub and shell,
-caps the cell's output, interrupts a cell past its time and kills the kernel (through the
+one cell at a time: it sends the execute request, polls iopub and shell, interrupts a cell past
+its time and kills the kernel (through the
 :class:`~autograder.engine.sandbox.supervisor.ProcessTree`) when a cell goes past a limit.
 Every socket refuses messages larger than the output ever allowed, so a flood of output never
-lands in the grader's memory. One cell's progress is a :class:`_Cell`; each step of the loop
-that drives it is a method of its own.
+lands in the grader's memory. One cell's progress is a :class:`~.cell.Cell`, which says what
+each message means and what the cell's result is (:mod:`.cell`); each step of the loop that
+drives it is a method of its own here.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import Any
 
 import zmq
 
+from autograder.engine.sandbox.cell import Cell
 from autograder.engine.sandbox.launch import KernelLauncher, start_kernel
 from autograder.engine.sandbox.output import CellResult, Output
 from autograder.engine.sandbox.supervisor import ProcessTree
@@ -35,12 +36,10 @@ from autograder.limits import (
     SandboxLimits,
 )
 
-__all__ = ["INTERRUPT_GRACE", "START_TIMEOUT", "Channel", "KernelStartError", "died"]
+__all__ = ["INTERRUPT_GRACE", "START_TIMEOUT", "Channel", "KernelStartError"]
 
 #: Room for message headers and small replies on top of the largest output message allowed.
 _MESSAGE_SLACK = 256 * 1024
-#: How long the grader waits for the trailing "idle" status after the execute reply.
-_IDLE_GRACE = 1.0
 #: A socket that lost its connection while the kernel process still runs means the kernel sent
 #: a message too large to receive; give a dying kernel this long to show that it is dying.
 _DISCONNECT_GRACE = 0.5
@@ -48,42 +47,6 @@ _DISCONNECT_GRACE = 0.5
 
 class KernelStartError(RuntimeError):
     """The kernel process did not come up (with or without the sandbox)."""
-
-
-def died(message: str) -> CellResult:
-    """The result of a cell sent to a kernel that is gone."""
-    return CellResult("died", "", "", [], None, message, 0.0, False)
-
-
-@dataclass
-class _Cell:
-    """One execute request in flight: its clock, and what has come back so far."""
-
-    msg_id: str
-    began: float
-    deadline: float
-    timeout: float  # the cell's own time limit, for the message
-    whole_budget: bool  # the deadline is the end of the kernel's total time
-    poller: zmq.Poller
-    out: Output
-    error: dict = field(default_factory=dict)  # the "error" message's content
-    reply: dict | None = None  # the execute_reply
-    replied_at: float = 0.0
-    idle: bool = False  # the kernel's "idle" status after this request arrived
-    idle_at: float = 0.0
-    interrupted_at: float | None = None
-    disconnected_at: float | None = None
-    ended: tuple[str, str] | None = None  # (status, message) when the kernel was stopped
-    stall0: float | None = None  # the sandbox's CPU wait (seconds) when the cell began
-    allowance: float = 0.0  # the most the deadline may move for that wait
-    stalled: float = 0.0  # the CPU wait counted so far
-
-    def complete(self, now: float) -> bool:
-        """Whether the kernel finished the cell and its last messages are in (or overdue)."""
-        if self.reply is not None and (self.idle or now - self.replied_at > _IDLE_GRACE):
-            return True
-        # Without the reply: it got lost, but the cell did finish.
-        return self.idle and self.reply is None and now - self.idle_at > _IDLE_GRACE
 
 
 class Channel:
@@ -223,7 +186,7 @@ class Channel:
                 self._wait(cell, now)
             self._waited(cell)
             self.last_stalled = cell.stalled
-            return self._result(cell, time.monotonic() - cell.began)
+            return cell.result(time.monotonic() - cell.began)
 
     def output_message(self) -> str:
         return (
@@ -234,7 +197,7 @@ class Channel:
     def total_message(self) -> str:
         return f"the notebook used up its total time limit of {self.limits.total_timeout:g} s"
 
-    def _send(self, code: str, cell_timeout: float, remaining: float) -> _Cell:
+    def _send(self, code: str, cell_timeout: float, remaining: float) -> Cell:
         client = self._client
         for monitor in self._monitors:
             _flush(monitor)
@@ -245,7 +208,7 @@ class Channel:
         msg_id = client.execute(
             code, silent=False, store_history=True, allow_stdin=False, stop_on_error=False
         )
-        return _Cell(
+        return Cell(
             msg_id=msg_id,
             began=began,
             deadline=began + min(cell_timeout, remaining),
@@ -257,7 +220,7 @@ class Channel:
             allowance=self.stall_allowance * min(cell_timeout, remaining),
         )
 
-    def _waited(self, cell: _Cell) -> float:
+    def _waited(self, cell: Cell) -> float:
         """How far the cell's deadline has moved: the CPU wait during the cell, capped."""
         if cell.stall0 is not None and self.stall is not None:
             now = self.stall()
@@ -265,7 +228,7 @@ class Channel:
                 cell.stalled = min(max(now - cell.stall0, 0.0), cell.allowance)
         return cell.stalled
 
-    def _over(self, cell: _Cell, now: float) -> bool:
+    def _over(self, cell: Cell, now: float) -> bool:
         """Whether the cell is over: finished, or the kernel stopped (``cell.ended`` says why)."""
         tree = self.tree
         if tree.death is not None:  # the watchdog killed it, and may still be at it
@@ -285,7 +248,7 @@ class Channel:
             return True
         return self._out_of_time(cell, now)
 
-    def _out_of_time(self, cell: _Cell, now: float) -> bool:
+    def _out_of_time(self, cell: Cell, now: float) -> bool:
         """Interrupt a cell past its deadline; kill the kernel when that is not enough."""
         if cell.reply is not None or cell.idle:
             return False  # finished; only waiting for the rest of its messages
@@ -307,7 +270,7 @@ class Channel:
             return True
         return False
 
-    def _wait(self, cell: _Cell, now: float) -> None:
+    def _wait(self, cell: Cell, now: float) -> None:
         """Wait for the kernel's next messages (at most one watch interval) and take them in."""
         wait = WATCH_INTERVAL
         if cell.interrupted_at is None:
@@ -317,72 +280,30 @@ class Channel:
             if not cell.idle:
                 cell.idle, cell.idle_at = True, time.monotonic()
         if self._client.shell_channel.socket in events:
-            got = self._read_shell(cell.msg_id)
+            got = self._read_shell(cell)
             if got is not None and cell.reply is None:
                 cell.reply, cell.replied_at = got, time.monotonic()
         for monitor in self._monitors:
             if monitor in events and _disconnected(monitor) and cell.disconnected_at is None:
                 cell.disconnected_at = time.monotonic()
 
-    def _result(self, cell: _Cell, seconds: float) -> CellResult:
-        """What the cell did, from how it ended and what came back."""
-        error = cell.error
-        if cell.ended is not None:
-            status, message = cell.ended
-        elif cell.interrupted_at is not None:
-            status = "timeout"
-            message = f"the cell exceeded its time limit of {cell.timeout:g} s and was stopped"
-        else:
-            message = None
-            content = cell.reply.get("content") if cell.reply else None
-            if not isinstance(content, dict):
-                content = {"status": "error" if error else "ok"}
-            if content.get("status") == "ok" and not error:
-                status = "ok"
-            else:
-                status = "error"
-                error = {**content, **error}
-        return cell.out.result(status, message, error, seconds)
-
     # ------------------------------------------------------------------ reading
 
-    def _read_iopub(self, cell: _Cell) -> bool:
+    def _read_iopub(self, cell: Cell) -> bool:
         """Read what is waiting on iopub; True once this cell's "idle" status arrived."""
-        out, idle = cell.out, False
-        while not out.overflow:
+        idle = False
+        while not cell.out.overflow:
             try:
                 msg = self._client.iopub_channel.get_msg(timeout=0)
             except Empty:
                 break
             except Exception:  # a malformed or unsigned message from the kernel: skip it
                 continue
-            if not isinstance(msg, dict):
-                continue
-            parent = msg.get("parent_header") or {}
-            kind = msg.get("msg_type") or msg.get("header", {}).get("msg_type")
-            content = msg.get("content")
-            if not isinstance(content, dict):
-                continue
-            if parent.get("msg_id") != cell.msg_id:
-                # Output of a thread a previous cell left running still counts as output.
-                if kind == "stream" and isinstance(content.get("text"), str):
-                    out.seen += len(content["text"])
-                continue
-            if kind == "stream":
-                out.stream(content.get("name"), content.get("text"))
-            elif kind in ("display_data", "execute_result", "update_display_data"):
-                out.display(content.get("data"))
-            elif kind == "error":
-                cell.error.update(
-                    ename=content.get("ename"),
-                    evalue=content.get("evalue"),
-                    traceback=content.get("traceback"),
-                )
-            elif kind == "status" and content.get("execution_state") == "idle":
-                idle = True
+            idle = cell.take_iopub(msg) or idle
         return idle
 
-    def _read_shell(self, msg_id: str) -> dict | None:
+    def _read_shell(self, cell: Cell) -> dict | None:
+        """Read what is waiting on shell; the last execute_reply to this cell, if any came."""
         found = None
         while True:
             try:
@@ -391,11 +312,7 @@ class Channel:
                 return found
             except Exception:
                 continue
-            if (
-                isinstance(msg, dict)
-                and (msg.get("parent_header") or {}).get("msg_id") == msg_id
-                and msg.get("msg_type") == "execute_reply"
-            ):
+            if cell.is_reply(msg):
                 found = msg
 
     def _interrupt(self) -> None:

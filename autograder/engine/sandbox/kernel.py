@@ -22,7 +22,8 @@ from pathlib import Path
 import psutil
 
 from autograder.engine.sandbox import cgroups, host, workdir
-from autograder.engine.sandbox.channel import Channel, died
+from autograder.engine.sandbox.cell import died
+from autograder.engine.sandbox.channel import Channel
 from autograder.engine.sandbox.identity import SandboxUser, sandbox_user
 from autograder.engine.sandbox.launch import child_setup
 from autograder.engine.sandbox.mounts import SANDBOX_UID, MountPlan, bwrap_argv
