@@ -23,6 +23,7 @@ import nbformat
 import psutil
 import pytest
 from attacks import ATTACKS, MALFORMED
+from conftest import BLANK, PS1, SOLUTION, mistake_student
 
 from autograder.engine.batch import grade_batch
 from autograder.engine.grade import grade_submission
@@ -66,23 +67,21 @@ def test_solution_scores_full_marks_in_the_sandbox(ps1_solution, questions):
     assert result.score == FULL, [(t.name, t.message) for t in result.tests if not t.passed]
 
 
-def test_blank_release_scores_zero_with_messages(ps1_built, questions):
+@pytest.fixture(scope="module")
+def blank_result(ps1_built, questions):
+    """The blank release graded through ``grade_submission`` itself."""
     ps, _ = ps1_built
-    result = grade(ps.student_notebook, questions)
-    assert result.score == 0
-    messages = {t.name: t.message for t in result.tests}
+    return grade(ps.student_notebook, questions)
+
+
+def test_blank_release_scores_zero_with_messages(blank_result):
+    assert blank_result.score == 0
+    messages = {t.name: t.message for t in blank_result.tests}
     assert "has no answer yet" in messages["test_q1a_weighted_sum"]
 
 
-@pytest.mark.parametrize("mistake", load_mistakes(find_problem_sets(REPO, ["ps1-perceptron"])[0]),
-                         ids=lambda m: m.name)
-def test_declared_mistakes_lose_exactly_their_points(mistake, ps1_solution, questions, tmp_path):
-    nb = apply_mistake(nbformat.read(ps1_solution, as_version=4), mistake)
-    nbformat.write(nb, tmp_path / "submission.ipynb")
-    result = grade(tmp_path / "submission.ipynb", questions)
-    full = {q.name: q.points for q in questions}
-    lost = {q: full[q] - s for q, s in result.question_scores().items() if full[q] != s}
-    assert lost == mistake.loses
+# Each declared mistake losing exactly its points, under this engine and every other, is the
+# specification's (tests/test_problem_sets.py), graded once per session in one batch.
 
 
 def test_grading_twice_gives_identical_results(ps1_solution, questions, tmp_path):
@@ -94,12 +93,10 @@ def test_grading_twice_gives_identical_results(ps1_solution, questions, tmp_path
         (t.name, t.score, t.message) for t in second.tests]
 
 
-def test_feedback_never_shows_test_source_or_expected_values(ps1_built, questions, tmp_path):
+def test_feedback_never_shows_test_source_or_expected_values(blank_result):
     from autograder.engine.feedback import feedback_markdown
 
-    ps, _ = ps1_built
-    result = grade(ps.student_notebook, questions)
-    text = feedback_markdown(result) + result.dumps()
+    text = feedback_markdown(blank_result) + blank_result.dumps()
     for leak in ("reference_impl", "assert_close(", "default_rng", "Traceback", "autograder/"):
         assert leak not in text
 
@@ -297,29 +294,30 @@ def test_summary_lists_every_student_once(attack_batch):
 # ------------------------------------------------------------------ otter and nngrade
 
 
-def test_engines_agree_on_honest_work_and_disagree_on_tampering(ps1_built, ps1_solution, ps1_zip,
-                                                                 tmp_path):
+def test_engines_agree_on_honest_work_and_disagree_on_tampering(ps1_built, ps1_zip,
+                                                                 variant_gradings, tmp_path):
+    """The honest work is the specification's: problem set 1's solution, blank and every
+    declared mistake, graded once per engine for the whole session; only the tampering
+    notebook is graded here, under both engines."""
     ps, _ = ps1_built
+    honest = {engine: {student: result["score"] for student, result
+                       in variant_gradings.get(PS1, engine).results.items()}
+              for engine in ("nngrade", "otter")}  # fmt: skip
+    mistakes = {mistake_student(m.name) for m in load_mistakes(ps)}
+    assert mistakes | {SOLUTION, BLANK} <= set(honest["nngrade"])
+    assert honest["nngrade"] == honest["otter"]
+    assert honest["nngrade"][SOLUTION] == FULL and honest["nngrade"][BLANK] == 0
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "solution.ipynb").write_bytes(ps1_solution.read_bytes())
-    (folder / "blank.ipynb").write_bytes(ps.student_notebook.read_bytes())
-    for mistake in load_mistakes(find_problem_sets(REPO, ["ps1-perceptron"])[0]):
-        nb = apply_mistake(nbformat.read(ps1_solution, as_version=4), mistake)
-        nbformat.write(nb, folder / f"{mistake.name}.ipynb")
     with_cell(ps.student_notebook, ATTACKS["patch-numpy-comparisons"], folder / "tamper.ipynb")
-    totals = {}
+    tampered = {}
     for engine in ("nngrade", "otter"):
         out = tmp_path / engine
-        grade_batch("ps1-perceptron", ps1_zip, folder, out, workers=2, limits=LIMITS,
+        grade_batch(PS1, ps1_zip, folder, out, workers=1, limits=LIMITS,
                     readonly_paths=DATA, engine=engine, progress=False)
-        with open(out / "summary.csv", newline="") as handle:
-            totals[engine] = {r["student"]: float(r["total"]) for r in csv.DictReader(handle)}
-    honest = {k: v for k, v in totals["nngrade"].items() if k != "tamper"}
-    assert honest == {k: v for k, v in totals["otter"].items() if k != "tamper"}
-    assert honest["solution"] == FULL and honest["blank"] == 0
-    assert totals["nngrade"]["tamper"] == 0
-    assert totals["otter"]["tamper"] > 0  # otter runs its tests where the patch is in force
+        tampered[engine] = json.loads((out / "tamper" / "results.json").read_text())["score"]
+    assert tampered["nngrade"] == 0
+    assert tampered["otter"] > 0  # otter runs its tests where the patch is in force
 
 
 # ------------------------------------------------------------------ the batch survives SIGKILL
