@@ -1,6 +1,6 @@
 """Where the time goes when the nngrade engine grades one problem-set-3 submission.
 
-Grades the solution notebook (built by ``nngrade build ps3-keras-mnist``) step by step, the way
+Grades the solution notebook (built first if ``dist/`` does not hold it) step by step, the way
 ``autograder.engine.grade.grade_submission`` does, and prints the split:
 
 * sandbox start: bubblewrap and the ipykernel, until the kernel answers;
@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.build import build_problem_set
 from autograder.engine.grade import copy_submission_files, run_test
 from autograder.engine.remote import Remote
 from autograder.engine.sandbox import SandboxedKernel
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--no-setup", action="store_true", help="leave out the kernel setup")
     args = parser.parse_args()
     (ps,) = find_problem_sets(repo_root(), [PS])
+    if not ps.autograder_zip.exists():  # a fresh clone: build it (the grading is timed, not this)
+        build_problem_set(ps, run_solution=False)
     notebook = ps.solution_notebook
     questions = load_questions(ps.autograder_zip)
     limits = grading_limits(ps)
