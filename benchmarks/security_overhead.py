@@ -4,8 +4,9 @@ The hardening (a dedicated sandbox user, a cgroup per sandbox for memory, tasks 
 size-capped tmpfs work folder, bounded decoding, one deadline per submission) came in after
 commit ``6a790fa``. This benchmark exports that commit and ``HEAD`` into a scratch folder
 (``git archive``: nothing of the working tree is touched), builds problem set 1 in each, and
-grades the same kind of batch with each version's own code: 24 submissions, a mix of correct
-(the solution), partially correct (each declared mistake) and blank (the release), sandboxed
+grades the same kind of batch with each version's own code (``make_batch`` of its
+``benchmarks/grade_throughput.py``): 24 submissions, a mix of correct (the solution),
+partially correct (each declared mistake) and blank (the release), sandboxed
 (``require_sandbox``), 2 workers. The rounds run interleaved (before, after, after, before),
 so that a machine whose load drifts favours neither. Printed: seconds per submission of each
 round and on average, and their ratio.
@@ -28,45 +29,40 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BEFORE = "6a790fa"  # the last commit before the sandbox's host-side hardening
-SUBMISSIONS = 24
 
-# Run with each version's own code on sys.path; only names both versions have are used.
+# Run with each version's own code on sys.path. The batch is each version's own
+# benchmarks/grade_throughput.py make_batch (the same 24 submissions both versions describe).
 DRIVER = r"""
 import json, sys, tempfile, time
 from pathlib import Path
-
-import nbformat
 
 import autograder
 import nnkit.mnist as mnist
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
-from autograder.mistakes import apply_mistake, load_mistakes
 from autograder.problem_sets import find_problem_sets, grading_limits
 
-root, count, build_only = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "build"
+root, build_only = Path(sys.argv[1]), sys.argv[2] == "build"
 assert Path(autograder.__file__).is_relative_to(root), autograder.__file__
 (ps,) = find_problem_sets(root, ["ps1-perceptron"])
 if build_only:
     build_problem_set(ps)
     raise SystemExit(0)
+sys.path.insert(0, str(root / "benchmarks"))
+from grade_throughput import make_batch
+
 data = mnist.course_data_dir() if hasattr(mnist, "course_data_dir") else mnist.data_dir()
-solution = nbformat.read(ps.solution_notebook, as_version=4)
-mistakes = load_mistakes(ps)
-variants = [solution, nbformat.read(ps.student_notebook, as_version=4)]
-variants += [apply_mistake(solution, m) for m in mistakes]
 with tempfile.TemporaryDirectory() as tmp:
     folder = Path(tmp) / "in"
     folder.mkdir()
-    for i in range(count):
-        nbformat.write(variants[i % len(variants)], folder / f"s{i:02d}.ipynb")
+    names = make_batch(ps, folder)
     start = time.perf_counter()
     report = grade_batch(ps.name, ps.autograder_zip, folder, Path(tmp) / "out", workers=2,
                          limits=grading_limits(ps), readonly_paths=(data,),
                          require_sandbox=True, progress=False)
     seconds = time.perf_counter() - start
-assert report.ok and len(report.graded) == count, report.failed
-print(json.dumps({"per_submission": seconds / count}))
+assert report.ok and len(report.graded) == len(names), report.failed
+print(json.dumps({"per_submission": seconds / len(names), "submissions": len(names)}))
 """
 
 
@@ -103,17 +99,18 @@ def main() -> None:
         trees = {"before": export(args.before, Path(tmp) / "before"),
                  "after": export("HEAD", Path(tmp) / "after")}
         for tree in trees.values():
-            run(tree, "0", "build")
+            run(tree, "build")
         order = ["before", "after", "after", "before"] * ((args.rounds + 1) // 2)
         order = order[: 2 * args.rounds]
         times: dict[str, list[float]] = {"before": [], "after": []}
         for i, side in enumerate(order, 1):
-            seconds = json.loads(run(trees[side], str(SUBMISSIONS), "grade"))["per_submission"]
+            graded = json.loads(run(trees[side], "grade"))
+            seconds, count = graded["per_submission"], graded["submissions"]
             times[side].append(seconds)
             print(f"  round {i} ({side:6})  {seconds:6.3f} s per submission", flush=True)
     mean = {side: sum(t) / len(t) for side, t in times.items()}
     load = os.getloadavg()[0]
-    print(f"problem set 1, {SUBMISSIONS} submissions (correct, partial, blank), sandboxed, "
+    print(f"problem set 1, {count} submissions (correct, partial, blank), sandboxed, "
           f"2 workers, {os.cpu_count()} cores, load average {load:.1f} at the end")
     print(f"before ({args.before})   {mean['before']:6.3f} s per submission")
     print(f"after (HEAD)         {mean['after']:6.3f} s per submission")
