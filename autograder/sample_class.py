@@ -4,7 +4,8 @@
 hands in (30 by default; ``--class-size``), plus a roster and the due dates, so that grading,
 the gradebook and its report can be tried (and tested) end to end without real students.
 The smallest class has each kind once (each declared mistake and alternative); ``nngrade
-demo`` grades that one by default, since grading problem set 3 trains networks:
+demo`` grades that one by default, or the short class a problem set's ``grading.yaml`` asks
+for with ``demo_class_size`` where each grading trains networks (problem set 3):
 
 | kind | how it is made | expected points |
 |---|---|---|
@@ -102,8 +103,9 @@ class Sample:
 class ClassSizes:
     """The sample class's size per problem set: ``per_set[name]``, else ``default``.
 
-    A size is a number of submissions; None, or a number below it, gives the smallest class
-    that still has every kind of submission (:func:`class_size`).
+    A size is a number of submissions; None or 0 gives the smallest class that has every kind
+    of submission once, and a number below that a short class of the most telling kinds
+    (:func:`class_size`).
     """
 
     default: int | None = FULL_CLASS
@@ -222,32 +224,39 @@ def _plan(mistakes: list[Mistake], alternatives: list[Mistake], size: int | None
 
     Every kind is there once: a correct student, each alternative, each mistake, a partial
     and a blank one, both malformed ones and a hostile one. That is the smallest class, and
-    the class when ``size`` is None. A larger ``size`` adds, in this order, three more correct
-    students, a second blank one, two students with two mistakes each, then partial ones.
+    the class when ``size`` is None or 0. A larger ``size`` adds, in this order, three more
+    correct students, a second blank one, two students with two mistakes each, then partial
+    ones. A smaller ``size`` (a *short* class, for a problem set whose grading trains
+    networks) keeps the first ``size`` of: the correct, blank and hostile students, each
+    mistake, the partial one, the malformed ones, each alternative.
     """
-    plan: list[tuple[str, str, float | None]] = [("correct", "the solution", total)]
-    plan += [("alternative", a.name, total) for a in alternatives]
-    plan += [("mistake", m.name, total - m.points_lost) for m in mistakes]
-    plan += [("partial", "", None), ("blank", "the release, untouched", 0.0)]
-    plan += [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
-    plan += [("hostile", "tampering with the grader", 0.0)]
-    if size is None:
+    correct = ("correct", "the solution", total)
+    blank = ("blank", "the release, untouched", 0.0)
+    hostile = ("hostile", "tampering with the grader", 0.0)
+    malformed = [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
+    with_alternatives = [("alternative", a.name, total) for a in alternatives]
+    with_mistakes = [("mistake", m.name, total - m.points_lost) for m in mistakes]
+    partial: tuple[str, str, float | None] = ("partial", "", None)
+    plan = [correct, *with_alternatives, *with_mistakes, partial, blank, *malformed, hostile]
+    if not size:
         return plan
-    extra: list[tuple[str, str, float | None]] = [("correct", "the solution", total)] * 3
-    extra.append(("blank", "the release, untouched", 0.0))
+    if size < len(plan):
+        return [correct, blank, hostile, *with_mistakes, partial, *malformed,
+                *with_alternatives][:size]
+    extra: list[tuple[str, str, float | None]] = [correct] * 3
+    extra.append(blank)
     pairs = [(a, b) for i, a in enumerate(mistakes) for b in mistakes[i + 1:]
              if not set(a.loses) & set(b.loses)]
     for a, b in pairs[:2]:
         extra.append(("mistake", f"{a.name}+{b.name}", total - a.points_lost - b.points_lost))
     while len(plan) + len(extra) < size:
-        extra.append(("partial", "", None))
-    return plan + extra[: max(0, size - len(plan))]
+        extra.append(partial)
+    return plan + extra[: size - len(plan)]
 
 
 def class_size(ps: ProblemSet, size: int | None) -> int:
     """How many submissions the sample class of ``ps`` has for a requested ``size``: ``size``,
-    or the smallest class with every kind (see :func:`_plan`) when that is more or ``size``
-    is None."""
+    or the smallest class with every kind (see :func:`_plan`) when ``size`` is None or 0."""
     return len(_plan(load_mistakes(ps), load_alternatives(ps), size, 0.0))
 
 
