@@ -23,6 +23,11 @@ $(INSTALLED): pyproject.toml assignments/nnkit/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' -e assignments/nnkit
+	@# rfc3987-syntax (jupyter-events asks for jsonschema[format-nongpl]) builds 38 parsers
+	@# whenever jsonschema is imported: 2 s or more in every process that reads a notebook,
+	@# twice per otter or nbgrader grading. jsonschema works without it (it then skips its
+	@# "iri" string format, which no schema here uses).
+	$(BIN)/python -m pip uninstall --quiet --disable-pip-version-check -y rfc3987-syntax
 	@touch $@
 
 mnist: $(MNIST_CACHE)

@@ -49,8 +49,9 @@ def main() -> None:
     "class_sizes",
     multiple=True,
     metavar="N|PS=N",
-    help="Submissions per problem set: N for all, PS=N for one (repeatable). Below the "
-    "smallest class with every kind of submission, that class.  [default: each kind once; "
+    help="Submissions per problem set: N for all, PS=N for one (repeatable); 0 is the "
+    "smallest class with every kind of submission, fewer a short class.  [default: each "
+    "kind once, or the short class of a grading.yaml's demo_class_size; "
     "30 is a full class]",
 )
 def demo(out: Path, workers: int | None, seed: int, class_sizes: tuple[str, ...]) -> None:
@@ -91,8 +92,8 @@ def demo(out: Path, workers: int | None, seed: int, class_sizes: tuple[str, ...]
     "class_sizes",
     multiple=True,
     metavar="N|PS=N",
-    help="Submissions per problem set: N for all, PS=N for one (repeatable). Below the "
-    "smallest class with every kind of submission (0 asks for it), that class.  "
+    help="Submissions per problem set: N for all, PS=N for one (repeatable); 0 is the "
+    "smallest class with every kind of submission, fewer a short class.  "
     "[default: 30]",
 )
 def sample_class(

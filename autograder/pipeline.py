@@ -1,9 +1,11 @@
 """The whole course workflow on a synthetic class: what ``make demo`` runs.
 
 1. **build** every problem set (student release, autograder), skipped for a problem set whose
-   sources, build code and outputs are those of its last build (a content digest);
+   sources, build code and outputs are those of its last build (a content digest); the
+   solution is checked by its grading with the class rather than by otter's run at build;
 2. **sample class**: synthetic submissions per problem set, by default the smallest class
-   with every kind of submission (:mod:`autograder.sample_class`), a roster and due dates;
+   with every kind of submission, or the short class its ``grading.yaml`` asks for
+   (``demo_class_size``; :mod:`autograder.sample_class`), a roster and due dates;
 3. **grade** each problem set with the hardened engine (sandboxed, resumable);
 4. **record** the results, roster and due dates in a gradebook (SQLite);
 5. **report**: ``report.html`` and ``canvas.csv``, under the course's policy.
@@ -28,17 +30,24 @@ from autograder.atomic import atomic_write
 from autograder.build import build_problem_set
 from autograder.engine.base import installed_version
 from autograder.engine.batch import grade_batch
-from autograder.problem_sets import ProblemSet, find_problem_sets, grading_limits, repo_root
+from autograder.problem_sets import (
+    ProblemSet,
+    demo_class_size,
+    find_problem_sets,
+    grading_limits,
+    repo_root,
+)
 from autograder.release_files import files
 from autograder.sample_class import ClassSizes, write_sample_class
 from gradebook import Gradebook, Policy
 from gradebook.exports import write_export
 from gradebook.report import build_report
 
-__all__ = ["DEMO_CLASS", "DEMO_POLICY", "PipelineResult", "build_if_changed", "run_pipeline"]
+__all__ = ["DEMO_CLASS", "DEMO_POLICY", "PipelineResult", "build_if_changed", "demo_class_sizes",
+           "run_pipeline"]
 
-#: The demo's class: each kind of submission once per problem set (``--class-size 30`` for
-#: the full class).
+#: The demo's class: each kind of submission once per problem set, or the short class its
+#: ``grading.yaml`` asks for (``--class-size 30`` for the full class).
 DEMO_CLASS = ClassSizes(default=None)
 
 # The code a build runs: a change to any of it rebuilds every problem set.
@@ -98,9 +107,10 @@ def _build_digest(ps: ProblemSet) -> dict[str, str]:
     return {"sources": hashlib.sha256(sources.encode()).hexdigest(), **made}
 
 
-def build_if_changed(ps: ProblemSet) -> bool:
+def build_if_changed(ps: ProblemSet, run_solution: bool = True) -> bool:
     """Build ``ps`` unless its last build was made from the same sources and its outputs are
-    untouched since; returns whether it built. The digests are kept in ``dist/<ps>/``."""
+    untouched since; returns whether it built. The digests are kept in ``dist/<ps>/``.
+    ``run_solution``: as for :func:`~autograder.build.build_problem_set`."""
     stamp = ps.dist_dir / _BUILD_STAMP
     current = _build_digest(ps)
     try:
@@ -108,9 +118,18 @@ def build_if_changed(ps: ProblemSet) -> bool:
             return False
     except (OSError, ValueError):
         pass
-    build_problem_set(ps)
+    build_problem_set(ps, run_solution=run_solution)
     atomic_write(stamp, json.dumps(_build_digest(ps), indent=1))
     return True
+
+
+def demo_class_sizes(sets: Sequence[ProblemSet], sizes: ClassSizes = DEMO_CLASS) -> ClassSizes:
+    """``sizes``, with each problem set it gives no size for (and no size for all) taking the
+    ``demo_class_size`` of its ``grading.yaml``: a short class where grading trains."""
+    if sizes.default is not None:
+        return sizes
+    short = {ps.name: demo_class_size(ps) for ps in sets}
+    return ClassSizes(default=None, per_set={**short, **sizes.per_set})
 
 
 def _drop_departed(results: Path, submissions: Path) -> None:
@@ -140,11 +159,13 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run every stage into ``out``; returns where things are and how long each stage took.
 
-    ``sizes``: the sample class's size per problem set (default: each kind once)."""
+    ``sizes``: the sample class's size per problem set; where it gives none, each kind once,
+    or the ``demo_class_size`` of the problem set's ``grading.yaml``."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     root = root or repo_root()
     sets = find_problem_sets(root, problem_sets)
+    sizes = demo_class_sizes(sets, sizes)
     result = PipelineResult(out)
     clock = time.perf_counter()
 
@@ -154,9 +175,12 @@ def run_pipeline(
         result.seconds[stage] = result.seconds.get(stage, 0.0) + now - clock
         clock = now
 
-    say(f"1/5 build: {', '.join(ps.name for ps in sets)}")
+    # The build's own run of each solution against its tests is left out: the sample class's
+    # correct student is that solution, graded in the sandbox at step 3.
+    say(f"1/5 build: {', '.join(ps.name for ps in sets)} (each solution is checked by grading "
+        "it with the class)")
     for ps in sets:
-        if not build_if_changed(ps):
+        if not build_if_changed(ps, run_solution=False):
             say(f"    {ps.name}: unchanged since its last build")
     lap("build")
 

@@ -26,6 +26,7 @@ __all__ = [
     "ROOT_ENV_VAR",
     "ProblemSet",
     "ProblemSetNotFound",
+    "demo_class_size",
     "find_problem_sets",
     "grading_limits",
     "kernel_setup",
@@ -222,8 +223,9 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> Sandbox
     return SandboxLimits(**settings)
 
 
-#: Settings of ``grading.yaml`` that are the engine's, not the sandbox's limits.
-ENGINE_SETTINGS = ("kernel_setup", "submission_files", "saved_models")
+#: Settings of ``grading.yaml`` that are not the sandbox's limits: the engine's, and the
+#: demo's class size.
+ENGINE_SETTINGS = ("kernel_setup", "submission_files", "saved_models", "demo_class_size")
 
 
 def _grading_settings(path: Path) -> dict:
@@ -246,6 +248,20 @@ def kernel_setup(grading_config: Path) -> str:
     if not isinstance(setup, str):
         raise ConfigError(f"{grading_config}: kernel_setup must be Python code, as text")
     return setup
+
+
+def demo_class_size(ps: ProblemSet) -> int | None:
+    """How many of the sample class's kinds ``nngrade demo`` grades for ``ps``: the
+    ``demo_class_size:`` of its ``grading.yaml``, or None (each kind once) without one.
+
+    A problem set whose every grading trains networks asks for a short class, so that the
+    demo shows the whole workflow in minutes; ``--class-size`` overrides it. Raises
+    :class:`ConfigError` for anything but a positive whole number.
+    """
+    size = _grading_settings(ps.grading_config).get("demo_class_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise ConfigError(f"{ps.grading_config}: demo_class_size must be a positive number")
+    return size
 
 
 def submission_file_patterns(grading_config: Path, trust_saved_models: bool = False

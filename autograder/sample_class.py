@@ -4,7 +4,8 @@
 hands in (30 by default; ``--class-size``), plus a roster and the due dates, so that grading,
 the gradebook and its report can be tried (and tested) end to end without real students.
 The smallest class has each kind once (each declared mistake and alternative); ``nngrade
-demo`` grades that one by default, since grading problem set 3 trains networks:
+demo`` grades that one by default, or the short class a problem set's ``grading.yaml`` asks
+for with ``demo_class_size`` where each grading trains networks (problem set 3):
 
 | kind | how it is made | expected points |
 |---|---|---|
@@ -32,7 +33,7 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import nbformat
@@ -42,6 +43,14 @@ from autograder.engine.test_files import load_questions
 from autograder.errors import ConfigError
 from autograder.mistakes import Mistake, apply_mistake, load_alternatives, load_mistakes
 from autograder.problem_sets import ProblemSet
+from autograder.sample_roster import (
+    ABSENT,
+    FULL_CLASS,
+    SampleStudent,
+    due_date,
+    roster,
+    write_course_files,
+)
 
 __all__ = [
     "ClassSizes",
@@ -56,16 +65,6 @@ __all__ = [
     "due_date",
 ]
 
-FIRST = ["Ada", "Alan", "Grace", "Claude", "Emmy", "John", "Sofia", "Kurt", "Hedy", "Niels",
-         "Rosa", "Carl", "Mary", "Paul", "Lise", "Andre", "Noor", "Ines", "Tomas", "Yuki",
-         "Amara", "Diego", "Leila", "Oskar", "Priya", "Mateo", "Zara", "Felix", "Hana", "Ravi",
-         "Elena", "Jonas"]
-LAST = ["Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Ferreira", "Haddad", "Kowalski",
-        "Andersen", "Rossi", "Nguyen", "Schmidt", "Costa", "Ivanova", "Mensah", "Larsen",
-        "Duarte", "Yilmaz", "Petrov", "Quispe", "Bauer", "Sato", "Mwangi", "Dubois", "Silva",
-        "Horvat", "Kaur", "Berg", "Ortiz", "Walsh", "Nakamura", "Adeyemi"]
-FULL_CLASS = 30  # submissions per problem set in a full class
-ABSENT = 2  # students on the roster beyond the largest class: they hand nothing in
 
 HOSTILE_CELL = '''
 # Tries to win points without answering: rewrite the comparison tools the tests might use,
@@ -81,14 +80,6 @@ stolen = glob.glob("/**/reference_impl/*.py", recursive=True)
 '''
 
 
-@dataclass(frozen=True)
-class SampleStudent:
-    id: str
-    name: str
-    email: str
-    github: str
-
-
 @dataclass
 class Sample:
     student: SampleStudent
@@ -102,8 +93,9 @@ class Sample:
 class ClassSizes:
     """The sample class's size per problem set: ``per_set[name]``, else ``default``.
 
-    A size is a number of submissions; None, or a number below it, gives the smallest class
-    that still has every kind of submission (:func:`class_size`).
+    A size is a number of submissions; None or 0 gives the smallest class that has every kind
+    of submission once, and a number below that a short class of the most telling kinds
+    (:func:`class_size`).
     """
 
     default: int | None = FULL_CLASS
@@ -134,40 +126,13 @@ class ClassSizes:
         return cls(default, per_set)
 
 
-def roster(size: int = FULL_CLASS + ABSENT, seed: int = 0) -> list[SampleStudent]:
-    """``size`` fictional students with distinct names, ids ``s01-ada-okafor`` and so on."""
-    rng = random.Random(seed)
-    firsts, lasts = FIRST[:], LAST[:]
-    rng.shuffle(firsts)
-    rng.shuffle(lasts)
-    students = []
-    for i in range(size):
-        first, last = firsts[i % len(firsts)], lasts[(i * 7) % len(lasts)]
-        handle = f"{first}-{last}".lower()
-        if i >= len(firsts):  # past the list of names: keep ids, emails and handles distinct
-            handle += f"-{i // len(firsts) + 1}"
-        students.append(
-            SampleStudent(
-                id=f"s{i + 1:02d}-{handle}",
-                name=f"{first} {last}",
-                email=f"{handle}@students.example.edu",
-                github=f"{handle}-nn",
-            )
-        )
-    return students
-
-
-def due_date(index: int) -> datetime:
-    """Problem set ``index`` (0, 1, ...) is due at 23:59 UTC on consecutive Mondays."""
-    return datetime(2026, 10, 5, 23, 59, tzinfo=UTC) + timedelta(weeks=index)
-
-
 # ------------------------------------------------------------------ notebook edits
 
 _BLOCK = re.compile(r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n.*?^[ \t]*# END SOLUTION[^\n]*$",
                     re.DOTALL | re.MULTILINE)
 _LINE = re.compile(r"^([ \t]*)(.*?)[ \t]*# SOLUTION[ \t]*$", re.MULTILINE)
 _CHECK = re.compile(r"""grader\.check\(\s*["']([^"']+)["']\s*\)""")
+
 
 
 def _blank_source(source: str) -> str:
@@ -222,32 +187,39 @@ def _plan(mistakes: list[Mistake], alternatives: list[Mistake], size: int | None
 
     Every kind is there once: a correct student, each alternative, each mistake, a partial
     and a blank one, both malformed ones and a hostile one. That is the smallest class, and
-    the class when ``size`` is None. A larger ``size`` adds, in this order, three more correct
-    students, a second blank one, two students with two mistakes each, then partial ones.
+    the class when ``size`` is None or 0. A larger ``size`` adds, in this order, three more
+    correct students, a second blank one, two students with two mistakes each, then partial
+    ones. A smaller ``size`` (a *short* class, for a problem set whose grading trains
+    networks) keeps the first ``size`` of: the correct, blank and hostile students, each
+    mistake, the partial one, the malformed ones, each alternative.
     """
-    plan: list[tuple[str, str, float | None]] = [("correct", "the solution", total)]
-    plan += [("alternative", a.name, total) for a in alternatives]
-    plan += [("mistake", m.name, total - m.points_lost) for m in mistakes]
-    plan += [("partial", "", None), ("blank", "the release, untouched", 0.0)]
-    plan += [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
-    plan += [("hostile", "tampering with the grader", 0.0)]
-    if size is None:
+    correct = ("correct", "the solution", total)
+    blank = ("blank", "the release, untouched", 0.0)
+    hostile = ("hostile", "tampering with the grader", 0.0)
+    malformed = [("malformed", "truncated file", 0.0), ("malformed", "no notebook", 0.0)]
+    with_alternatives = [("alternative", a.name, total) for a in alternatives]
+    with_mistakes = [("mistake", m.name, total - m.points_lost) for m in mistakes]
+    partial: tuple[str, str, float | None] = ("partial", "", None)
+    plan = [correct, *with_alternatives, *with_mistakes, partial, blank, *malformed, hostile]
+    if not size:
         return plan
-    extra: list[tuple[str, str, float | None]] = [("correct", "the solution", total)] * 3
-    extra.append(("blank", "the release, untouched", 0.0))
+    if size < len(plan):
+        return [correct, blank, hostile, *with_mistakes, partial, *malformed,
+                *with_alternatives][:size]
+    extra: list[tuple[str, str, float | None]] = [correct] * 3
+    extra.append(blank)
     pairs = [(a, b) for i, a in enumerate(mistakes) for b in mistakes[i + 1:]
              if not set(a.loses) & set(b.loses)]
     for a, b in pairs[:2]:
         extra.append(("mistake", f"{a.name}+{b.name}", total - a.points_lost - b.points_lost))
     while len(plan) + len(extra) < size:
-        extra.append(("partial", "", None))
-    return plan + extra[: max(0, size - len(plan))]
+        extra.append(partial)
+    return plan + extra[: size - len(plan)]
 
 
 def class_size(ps: ProblemSet, size: int | None) -> int:
     """How many submissions the sample class of ``ps`` has for a requested ``size``: ``size``,
-    or the smallest class with every kind (see :func:`_plan`) when that is more or ``size``
-    is None."""
+    or the smallest class with every kind (see :func:`_plan`) when ``size`` is None or 0."""
     return len(_plan(load_mistakes(ps), load_alternatives(ps), size, 0.0))
 
 
@@ -393,19 +365,3 @@ def write_sample_class(
             size=sizes.of(ps.name),
         )
     return classes
-
-
-def write_course_files(out: Path, students: list[SampleStudent], problem_sets: list[str]) -> None:
-    """``roster.csv`` and ``assignments.csv`` (due dates) for the gradebook."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["id", "name", "email", "github"])
-    for s in students:
-        writer.writerow([s.id, s.name, s.email, s.github])
-    atomic_write(out / "roster.csv", buffer.getvalue())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["name", "due", "title"])
-    for index, name in enumerate(problem_sets):
-        writer.writerow([name, due_date(index).isoformat(), name])
-    atomic_write(out / "assignments.csv", buffer.getvalue())

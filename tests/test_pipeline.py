@@ -6,15 +6,18 @@ among them); ``--class-size`` asks for more, up to a full class of 30."""
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
 from autograder.errors import ConfigError
 from autograder.mistakes import load_alternatives, load_mistakes
-from autograder.pipeline import run_pipeline
+from autograder.pipeline import demo_class_sizes, run_pipeline
+from autograder.problem_sets import ProblemSet, demo_class_size, find_problem_sets
 from autograder.sample_class import ClassSizes, class_size, write_sample_class
 from gradebook import Gradebook, Policy
 
+REPO = Path(__file__).resolve().parents[1]
 PS1 = "ps1-perceptron"
 KINDS = {"correct", "alternative", "mistake", "partial", "blank", "malformed", "hostile"}
 
@@ -120,3 +123,35 @@ def test_a_class_size_is_a_number_for_all_or_for_one_problem_set():
     for wrong in ("many", "ps1=x", "-3"):
         with pytest.raises(ConfigError, match="class-size"):
             ClassSizes.parse([wrong])
+
+
+def test_a_short_class_keeps_the_most_telling_kinds_first(ps1_built, tmp_path):
+    ps, _ = ps1_built
+    mistakes = [m.name for m in load_mistakes(ps)]
+    write_sample_class([ps], tmp_path, sizes=ClassSizes.parse([f"{PS1}=3"]))
+    assert sorted(row["kind"] for row in manifest(tmp_path)) == ["blank", "correct", "hostile"]
+    write_sample_class([ps], tmp_path, sizes=ClassSizes.parse([f"{PS1}={3 + len(mistakes)}"]))
+    rows = manifest(tmp_path)
+    assert sorted(row["detail"] for row in rows if row["kind"] == "mistake") == sorted(mistakes)
+    assert {row["kind"] for row in rows} == {"correct", "blank", "hostile", "mistake"}
+    assert len(list((tmp_path / PS1 / "submissions").iterdir())) == 3 + len(mistakes)
+
+
+def test_the_demo_grades_the_short_class_a_grading_yaml_asks_for(tmp_path):
+    """Problem set 3 asks for 6 (each of its gradings trains on MNIST); the others grade each
+    kind once; a size given on the command line wins."""
+    sets = find_problem_sets(REPO)
+    by_name = {ps.name: ps for ps in sets}
+    sizes = demo_class_sizes(sets)
+    assert sizes.of("ps3-keras-mnist") == demo_class_size(by_name["ps3-keras-mnist"]) == 6
+    assert sizes.of(PS1) is None and sizes.of("ps2-backprop") is None
+    assert demo_class_sizes(sets, ClassSizes.parse(["ps3-keras-mnist=0"], default=None)).of(
+        "ps3-keras-mnist") == 0
+    assert demo_class_sizes(sets, ClassSizes.parse(["30"])).of("ps3-keras-mnist") == 30
+    course = tmp_path / "solutions" / "ps-broken"
+    course.mkdir(parents=True)
+    broken = ProblemSet("ps-broken", course / "ps-broken.py", tmp_path)
+    for wrong in ("many", "0", "true", "2.5"):
+        (course / "grading.yaml").write_text(f"demo_class_size: {wrong}\n")
+        with pytest.raises(ConfigError, match="demo_class_size"):
+            demo_class_size(broken)
