@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 PS1 = "ps1-perceptron"
 PS2 = "ps2-backprop"
 PS3 = "ps3-keras-mnist"
+PS4 = "ps4-network-design"
 WORKERS = 2  # the cores of the machine the suite is sized for
 
 Built = tuple[ProblemSet, BuildResult]
@@ -272,7 +273,7 @@ def _needed_gradings(items: list[pytest.Item]) -> set[tuple[str, str]]:
 
 def _slowest_first(key: tuple[str, str]) -> tuple[int, int]:
     ps_name, engine = key
-    order = [PS3, PS2, PS1]
+    order = [PS3, PS4, PS2, PS1]
     engines = ["otter", "nbgrader", "nngrade"]
     return (order.index(ps_name) if ps_name in order else len(order),
             engines.index(engine) if engine in engines else len(engines))
