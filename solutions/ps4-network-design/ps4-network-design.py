@@ -90,9 +90,10 @@ y_circles = np.where(circle_class == 0, 1.0, -1.0)
 
 def train(model, x, y, steps):
     """Take ``steps`` gradient steps, each on the whole of ``(x, y)``, in one call to
-    ``model.fit``; return the loss after the last step. While the model is still ``...`` it
-    trains nothing and returns ``None``."""
-    if model is ... or any(v is ... for v in (x, y, steps)):
+    ``model.fit``; return the loss after the last step. While the model (or anything it is
+    trained with) is still ``...``, or a function still to write returned nothing, it trains
+    nothing and returns ``None``."""
+    if any(v is ... or v is None for v in (model, x, y, steps)):
         print("nothing trained yet: fill in the `...` this model needs first")
         return None
     x = np.asarray(x, dtype=np.float32)
@@ -100,6 +101,14 @@ def train(model, x, y, steps):
     model.steps_per_execution = steps  # all the steps in one TensorFlow call: much faster
     model.fit(tf.data.Dataset.from_tensors((x, y)).repeat(steps), epochs=1, verbose=0)
     return mean_squared_error(model, x, y)
+
+
+def encode(classes, targets):
+    """The label of each point: ``targets[0]`` for class 0, ``targets[1]`` for class 1
+    (``...`` while ``targets`` is)."""
+    if targets is ...:
+        return ...
+    return np.where(np.asarray(classes) == 0, targets[0], targets[1])
 
 
 def mean_squared_error(model, x, y):
@@ -621,7 +630,7 @@ def test_q4b_new_labels(nonnegative_mse_floor):
 
 # %%
 fixed_targets = (0.0, 1.0)  # SOLUTION
-fixed_labels = np.where(circle_class == 0, fixed_targets[0], fixed_targets[1])
+fixed_labels = encode(circle_class, fixed_targets)
 # BEGIN SOLUTION NO PROMPT
 fixed_model = keras.Sequential(
     [
@@ -734,7 +743,7 @@ def build_spiral_model(activation):
     # END SOLUTION
 
 
-spiral_labels = np.where(spiral_class == 0, spiral_targets[0], spiral_targets[1])
+spiral_labels = encode(spiral_class, spiral_targets)
 spiral_model = build_spiral_model("relu")
 spiral_loss = train(spiral_model, X_spirals, spiral_labels, steps=1000)
 spiral_loss
