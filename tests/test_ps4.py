@@ -247,13 +247,15 @@ def test_spiral_accuracy_reads_the_side_of_arm_1s_target():
     assert high + low == pytest.approx(1.0)  # the same outputs, read for the other encoding
 
 
-def test_a_functional_model_is_refused_with_a_message():
+def test_a_functional_chain_is_read_like_its_sequential_twin():
     keras = pytest.importorskip("keras")
     inputs = keras.Input(shape=(2,))
     hidden = keras.layers.Dense(8, activation="relu")(inputs)
     functional = keras.Model(inputs, keras.layers.Dense(1)(hidden))
-    with pytest.raises(AssertionError, match=r"keras.Sequential"):
-        checks.check_hidden_network(functional, "fixed_model")
+    checks.check_hidden_network(functional, "fixed_model")  # one hidden layer, one output
+    branched = keras.Model(inputs, keras.layers.Add()([hidden, keras.layers.Dense(8)(inputs)]))
+    with pytest.raises(AssertionError, match=r"one chain of layers"):
+        checks.check_hidden_network(branched, "fixed_model")
 
 
 # ------------------------------------------------------------------ graded variants

@@ -67,10 +67,11 @@
 # **How the grader judges your models.** It takes each model's architecture
 # (`model.get_config()`) and trained weights (`model.get_weights()`) and computes the outputs
 # itself, in NumPy; it never calls your model's `predict`. Layer sizes are read from the
-# shapes of the weights. So each model must be a `keras.Sequential` model built from Keras's
-# own layers (`Dense`, `Activation`, `Rescaling`, `Dropout`, `BatchNormalization`, …) with
-# Keras's built-in activations (`"relu"`, `"sigmoid"`, `"tanh"`, …); the circle and spiral
-# models take points of shape `(2,)`, the MNIST models images of shape `(784,)`.
+# shapes of the weights. So each model must be a `keras.Sequential` model (or a functional
+# `keras.Model` whose layers follow one another in one chain, `x = layer(x)`) built from
+# Keras's own layers (`Dense`, `Activation`, `Rescaling`, `Dropout`, `BatchNormalization`, …)
+# with Keras's built-in activations (`"relu"`, `"sigmoid"`, `"tanh"`, …); the circle and
+# spiral models take points of shape `(2,)`, the MNIST models images of shape `(784,)`.
 
 # %%
 import keras
@@ -708,7 +709,7 @@ X_spirals, spiral_class = make_spirals()  # arm 0 first, then arm 1
 # - `spiral_targets`: the pair (target for arm 0, target for arm 1) you train on;
 # - `spiral_threshold`: the output at which your model changes its mind: an output on the
 #   side of the threshold where arm 1's target lies means arm 1;
-# - `build_spiral_model(activation)`: a compiled `keras.Sequential` network for points of
+# - `build_spiral_model(activation)`: a compiled Keras network (see the top) for points of
 #   shape `(2,)` with one output, **fewer than 16 units in every hidden layer**, using
 #   `activation` in its hidden layers (a `keras.layers.Rescaling` layer first, to bring the
 #   coordinates, up to about 12.6, near $[-1, 1]$, helps).

@@ -2,8 +2,9 @@
 
 Every model is judged by the grader, never by its own code: the trusted evaluator
 :mod:`autograder.engine.models` takes ``model.get_config()`` and ``model.get_weights()`` as
-data, validates them (a ``Sequential`` model of built-in layers and activations, every weight
-of the shape its layer needs) and computes the outputs here, in NumPy. So:
+data, validates them (a ``Sequential`` model, or a functional one that is one chain, of
+built-in layers and activations, every weight of the shape its layer needs) and computes the
+outputs here, in NumPy. So:
 
 * layer sizes, and the unit budgets of questions 3a and 5a, are read from the shapes of the
   weights, not from anything the student reports;
