@@ -210,13 +210,13 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> Sandbox
 
     path = ps.grading_config
     settings = _grading_settings(path)
-    for key in ENGINE_SETTINGS:
+    for key in OTHER_SETTINGS:
         settings.pop(key, None)
     allowed = set(SandboxLimits.__dataclass_fields__)
     unknown = sorted(set(settings) - allowed)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown setting(s) {unknown}; use {sorted(allowed | set(ENGINE_SETTINGS))}"
+            f"{path}: unknown setting(s) {unknown}; use {sorted(allowed | set(OTHER_SETTINGS))}"
         )
     if cell_timeout is not None:
         settings["cell_timeout"] = cell_timeout
@@ -225,7 +225,7 @@ def grading_limits(ps: ProblemSet, cell_timeout: float | None = None) -> Sandbox
 
 #: Settings of ``grading.yaml`` that are not the sandbox's limits: the engine's, and the
 #: demo's class size.
-ENGINE_SETTINGS = ("kernel_setup", "submission_files", "saved_models", "demo_class_size")
+OTHER_SETTINGS = ("kernel_setup", "submission_files", "saved_models", "demo_class_size")
 
 
 def _grading_settings(path: Path) -> dict:

@@ -5,7 +5,8 @@ hands in (30 by default; ``--class-size``), plus a roster and the due dates, so 
 the gradebook and its report can be tried (and tested) end to end without real students.
 The smallest class has each kind once (each declared mistake and alternative); ``nngrade
 demo`` grades that one by default, or the short class a problem set's ``grading.yaml`` asks
-for with ``demo_class_size`` where each grading trains networks (problem set 3):
+for with ``demo_class_size`` where each grading trains networks (problem sets 2 and 3). The
+roster, the due dates and the course files are :mod:`autograder.sample_roster`'s:
 
 | kind | how it is made | expected points |
 |---|---|---|
@@ -54,17 +55,11 @@ from autograder.sample_roster import (
 
 __all__ = [
     "ClassSizes",
-    "FULL_CLASS",
-    "SampleStudent",
     "class_size",
     "make_sample_class",
     "write_sample_class",
-    "write_course_files",
     "blank_questions_after",
-    "roster",
-    "due_date",
 ]
-
 
 HOSTILE_CELL = '''
 # Tries to win points without answering: rewrite the comparison tools the tests might use,
@@ -132,7 +127,6 @@ _BLOCK = re.compile(r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n.*?^[ \t]*# END SOLUTION[
                     re.DOTALL | re.MULTILINE)
 _LINE = re.compile(r"^([ \t]*)(.*?)[ \t]*# SOLUTION[ \t]*$", re.MULTILINE)
 _CHECK = re.compile(r"""grader\.check\(\s*["']([^"']+)["']\s*\)""")
-
 
 
 def _blank_source(source: str) -> str:

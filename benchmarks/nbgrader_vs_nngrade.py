@@ -25,7 +25,8 @@ from autograder.engine.batch import grade_batch
 from autograder.engine.test_files import load_questions
 from autograder.problem_sets import find_problem_sets, grading_limits, repo_root
 from autograder.results import read_results
-from autograder.sample_class import make_sample_class, roster
+from autograder.sample_class import make_sample_class
+from autograder.sample_roster import roster
 from nnkit.mnist import course_data_dir
 
 SUBMISSIONS = 10

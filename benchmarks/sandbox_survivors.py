@@ -4,7 +4,8 @@ Each trial starts a grading process that opens a work folder and a sandboxed ker
 (``require_sandbox=True``), runs a cell that leaves a double-forked, setsid'd ``sleep``
 behind, and then keeps running cells; the trial SIGKILLs it at a random moment between 0.05 s
 and 2 s (start-up included) and counts the sandbox user's processes still in that grader's
-cgroups two seconds later ("right after"), and again after the next start's sweep.
+cgroups once they have had up to 15 seconds to die (``SETTLE``: "right after"), and again
+after the next start's sweep.
 
 Target: 0 survivors in 200 trials, right after.
 

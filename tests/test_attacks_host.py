@@ -289,6 +289,10 @@ def sandbox_processes_of(grader_pid: int) -> list[int]:
     return found
 
 
+#: Seconds a killed grader's sandbox gets to finish dying before what is left counts.
+SETTLE = 15.0
+
+
 def survivors_after_random_kills(trials: int, seed: int = 0) -> tuple[int, int]:
     """SIGKILL a grading process at a random moment, ``trials`` times: (survivors right
     after, survivors after the next start's sweep)."""
@@ -301,7 +305,10 @@ def survivors_after_random_kills(trials: int, seed: int = 0) -> tuple[int, int]:
         time.sleep(rng.uniform(0.05, 2.0))
         grader.send_signal(signal.SIGKILL)
         grader.wait()
-        deadline = time.monotonic() + 2
+        # The parent-death signals and the PID namespace's teardown are asynchronous: on a
+        # host at load 10 they once took more than 2 s. A survivor (the setsid'd sleep of
+        # 1000 s) would still be there after SETTLE seconds; a dying sandbox is not.
+        deadline = time.monotonic() + SETTLE
         while sandbox_processes_of(grader.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         right_after += len(sandbox_processes_of(grader.pid))

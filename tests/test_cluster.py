@@ -33,7 +33,8 @@ from autograder.engine.cluster import local_cluster
 from autograder.engine.grade import NngradeEngine
 from autograder.engine.test_files import load_questions
 from autograder.problem_sets import grading_limits
-from autograder.sample_class import make_sample_class, roster
+from autograder.sample_class import make_sample_class
+from autograder.sample_roster import roster
 from nnkit.mnist import course_data_dir
 
 # The test-only engines and helpers below run on the workers: send them by value, since a
