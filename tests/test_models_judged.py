@@ -94,12 +94,59 @@ def test_a_custom_layer_and_a_custom_activation_are_refused():
         read_model(config, model.get_weights(), "model")
 
 
-def test_a_functional_model_and_a_subclassed_model_are_refused():
-    inputs = keras.Input(shape=(784,))
-    functional = keras.Model(inputs, keras.layers.Dense(10)(inputs))
-    with pytest.raises(ModelRejected, match="Sequential"):
-        judge(functional, "model")
+def _functional(*layers, width: int = 784) -> keras.Model:
+    """A functional model, one layer after the other, with weights away from their start."""
+    x = inputs = keras.Input(shape=(width,))
+    for layer in layers:
+        x = layer(x)
+    model = keras.Model(inputs, x)
+    rng = np.random.default_rng(9)
+    model.set_weights([rng.normal(scale=0.1, size=w.shape).astype(np.float32)
+                       for w in model.get_weights()])
+    return model
 
+
+def test_a_functional_chain_of_layers_agrees_with_keras_and_its_sequential_twin():
+    L = keras.layers
+    functional = _functional(L.Rescaling(0.5), L.Dense(16, activation="tanh"), L.Dropout(0.3),
+                             L.BatchNormalization(), L.Dense(3), L.Softmax(), width=5)
+    _agrees(functional, width=5)
+    sequential = keras.Sequential([keras.Input(shape=(5,)), L.Rescaling(0.5),
+                                   L.Dense(16, activation="tanh"), L.Dropout(0.3),
+                                   L.BatchNormalization(), L.Dense(3), L.Softmax()])
+    sequential.set_weights(functional.get_weights())
+    judged = judge(functional, "model", (5,))
+    assert judged.dense_layers() == judge(sequential, "model", (5,)).dense_layers()
+    assert judged.parameters == functional.count_params()
+
+
+def test_a_functional_graph_that_is_not_one_chain_is_refused():
+    L = keras.layers
+    inputs = keras.Input(shape=(4,))
+    branched = keras.Model(inputs, L.Add()([L.Dense(3)(inputs), L.Dense(3)(inputs)]))
+    shared = L.Dense(4)
+    twice = keras.Model(inputs, shared(shared(inputs)))
+    first, second = keras.Input(shape=(4,)), keras.Input(shape=(4,))
+    two_inputs = keras.Model([first, second], L.Concatenate()([first, second]))
+    always_dropping = keras.Model(inputs, L.Dropout(0.5)(L.Dense(2)(inputs), training=True))
+    for model in (branched, twice, two_inputs, always_dropping):
+        with pytest.raises(ModelRejected, match="one chain of layers"):
+            judge(model, "model", (4,))
+
+
+def test_a_functional_config_whose_layers_are_listed_out_of_order_is_refused():
+    model = _functional(keras.layers.Dense(3), keras.layers.Dense(2), width=4)
+    config = model.get_config()
+    config["layers"][1], config["layers"][2] = config["layers"][2], config["layers"][1]
+    with pytest.raises(ModelRejected, match="does not take the output of the layer before"):
+        read_model(config, model.get_weights(), "model", (4,))
+    forged = model.get_config()
+    forged["output_layers"] = [[forged["layers"][1]["name"], 0, 0]]  # the graph ends earlier
+    with pytest.raises(ModelRejected, match="its output should be its last layer"):
+        read_model(forged, model.get_weights(), "model", (4,))
+
+
+def test_a_subclassed_model_is_refused():
     class Mine(keras.Model):
         def call(self, x):
             return x

@@ -25,9 +25,10 @@ from autograder.nbgrader_export import export_assignment, nbgrader_tests
 AUTOGRADED = {"ps1-perceptron": 38, "ps2-backprop": 34}
 
 
-@pytest.fixture(scope="module", params=["ps1-perceptron", "ps2-backprop", "ps3-keras-mnist"])
-def built(request):
-    return request.getfixturevalue(f"ps{request.param[2]}_built")
+@pytest.fixture(scope="module", params=["ps1-perceptron", "ps2-backprop", "ps3-keras-mnist",
+                                        "ps4-network-design"])
+def built(request, built_problem_set):
+    return built_problem_set(request.param)
 
 
 def test_the_engine_is_registered():

@@ -7,7 +7,9 @@ data, through the same data-only codec as every answer:
 * its weights, ``model.get_weights()``: a list of numeric arrays.
 
 :func:`read_model` validates that data against an allow-list (a ``Sequential`` model of
-built-in layers, built-in activation names, every weight of the shape its layer implies) and
+built-in layers, or a functional one whose layers form one chain, see
+:mod:`autograder.engine.functional_models`; built-in activation names; every weight of the
+shape its layer implies) and
 :class:`JudgedModel` computes the model's outputs here, in NumPy, from those weights. Nothing
 the submission defines runs: not its ``predict`` (which could look its inputs up in a table of
 the test set), not a Lambda layer, not a custom object, not a subclassed model.
@@ -34,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from autograder.engine.functional_models import as_chain, is_functional
 
 __all__ = [
     "ACTIVATIONS",
@@ -218,18 +222,19 @@ def _input_width(layer: dict, where: str) -> tuple[int, ...]:
 def read_model(
     config: Any, weights: Any, name: str, input_width: tuple[int, ...] = (784,)
 ) -> JudgedModel:
-    """Validate a ``Sequential`` model's config and weights; return it ready to be judged.
+    """Validate a ``Sequential`` (or chain-shaped functional) model's config and weights;
+    return it ready to be judged.
 
     Raises :class:`ModelRejected` (an ``AssertionError``, so the point is lost with a message
     for the student) for anything outside the allow-list or inconsistent with it.
     """
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         raise ModelRejected(
-            f"{name} is not a Keras Sequential model the grader can read "
+            f"{name} is not a Keras model the grader can read "
             "(build it with keras.Sequential([...]))"
         )
-    if "input_layers" in config or "output_layers" in config:
-        raise ModelRejected(f"{name}: build it with keras.Sequential([...]), layer after layer")
+    if is_functional(config):
+        config = {"layers": as_chain(config, name)}
     if not isinstance(weights, list) or not all(type(w) is np.ndarray for w in weights):
         raise ModelRejected(f"{name}.get_weights() should give a list of arrays")
     entries = config["layers"]
