@@ -139,14 +139,14 @@ def test_a_short_class_keeps_the_most_telling_kinds_first(ps1_built, tmp_path):
 
 def test_the_demo_grades_the_short_class_a_grading_yaml_asks_for(tmp_path):
     """Problem sets 3 and 4 ask for 4 (each of their gradings starts TensorFlow and trains)
-    and problem set 2 for 6 (each trains a NumPy network); problem set 1 grades each kind
+    and problem set 2 for 5 (each trains a NumPy network); problem set 1 grades each kind
     once; a size given on the command line wins."""
     sets = find_problem_sets(REPO)
     by_name = {ps.name: ps for ps in sets}
     sizes = demo_class_sizes(sets)
     assert sizes.of("ps3-keras-mnist") == demo_class_size(by_name["ps3-keras-mnist"]) == 4
     assert sizes.of("ps4-network-design") == 4
-    assert sizes.of(PS1) is None and sizes.of("ps2-backprop") == 6
+    assert sizes.of(PS1) is None and sizes.of("ps2-backprop") == 5
     assert demo_class_sizes(sets, ClassSizes.parse(["ps3-keras-mnist=0"], default=None)).of(
         "ps3-keras-mnist") == 0
     assert demo_class_sizes(sets, ClassSizes.parse(["30"])).of("ps3-keras-mnist") == 30
