@@ -169,3 +169,20 @@ def test_an_nbgrader_course_is_graded_in_the_sandbox_and_its_gradebook_filled(
     gb.ingest("nbgrader", db)
     scores = gb.assignment_scores().set_index("student")["points"]
     assert {s: scores[s] for s in totals} == totals
+
+
+def test_grading_with_nbgrader_shows_the_grader_no_warning_about_nbgrader(ps1_built):
+    """nbgrader's gradebook makes SQLAlchemy 2 warn about its legacy backref cascade on each
+    submission; an instructor grading a class would read a screenful per student."""
+    import warnings
+
+    from autograder.engine.nbgrader_engine import ScratchCourse
+
+    ps, result = ps1_built
+    course = ScratchCourse(ps.name, result.autograder_zip, 30)
+    course.submit("blank", nbformat.read(ps.student_notebook, as_version=4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = course.autograde("blank")
+    assert scores and all(score == 0 for score, _ in scores.values()), scores
+    assert [str(w.message)[:120] for w in caught if "not in session" in str(w.message)] == []

@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -93,7 +94,13 @@ class ScratchCourse:
             shutil.rmtree(autograded)
         # nbgrader changes into folders by relative names; start from the course, never from a
         # folder an earlier job removed.
-        with _kernel_environment(self.root), contextlib.chdir(self.root):
+        with _kernel_environment(self.root), contextlib.chdir(self.root), \
+                warnings.catch_warnings():
+            # nbgrader's gradebook adds objects through SQLAlchemy's legacy backref cascade,
+            # and SQLAlchemy 2 says so for each submission: a warning about nbgrader's code
+            # that says nothing about the student's notebook; kept off the grader's terminal.
+            warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session",
+                                    module=r"nbgrader\.api")
             result = self._api().autograde(self.ps, student, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader autograde failed: {str(result.get('log'))[-2000:]}")
