@@ -206,6 +206,7 @@ def run_pipeline(
             limits=grading_limits(ps),
             readonly_paths=tuple(readonly_paths),
             master=ps.master,
+            say=lambda message: say(f"    {message}"),
         )
         result.graded[ps.name] = len(report.graded)
         result.failed[ps.name] = dict(report.failed)

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from autograder.engine.base import Engine, EngineSettings
 from autograder.engine.feedback import manual_questions
 from autograder.engine.job import Job, ProblemSetTests, find_submissions
+from autograder.engine.parallelism import workers_that_fit
 from autograder.engine.provenance import solutions_commit
 from autograder.engine.registry import DEFAULT_ENGINE, get_engine
 from autograder.engine.runner import Graded, grade_to_data, write_graded
@@ -119,8 +120,10 @@ def grade_batch(
 
     ``cluster``: grade on a Dask cluster instead of the local pool, ``tcp://HOST:PORT`` (its
     scheduler) or ``local:N`` (a ``LocalCluster`` of N single-threaded worker processes,
-    started for this batch); ``workers`` is then unused. ``say`` is told what the workers
-    cannot guarantee (one sentence each) before grading starts.
+    started for this batch); ``workers`` is then unused. The local pool runs fewer workers
+    than asked when memory holds fewer kernels of ``limits.memory_mb``
+    (:mod:`autograder.engine.parallelism`). ``say`` is told that, and what a cluster's workers
+    cannot guarantee (one sentence each), before grading starts.
     """
     limits = limits or SandboxLimits()
     requested = engine  # a cluster's workers make a named engine for their own host
@@ -150,7 +153,10 @@ def grade_batch(
             todo.append(job)
     cpu_start = time.process_time()
     if cluster is None:
-        outcomes = _local_pool(engine, limits, workers or os.cpu_count() or 1, todo)
+        count, why = workers_that_fit(workers or os.cpu_count() or 1, limits.memory_mb)
+        if why is not None and todo and say is not None:
+            say(why)
+        outcomes = _local_pool(engine, limits, count, todo)
     else:
         from autograder.engine.cluster import grade_on_cluster
 
