@@ -147,7 +147,8 @@ class _Forged:
         publish_display_data({"text/x-nngrade-reply": _PAYLOAD})
 def _swap(*args):
     get_ipython().user_ns["__nngrade_agent__"] = _Forged()
-get_ipython().events.register("post_run_cell", _swap)
+# post_execute: it fires after the grader's silent requests too, which post_run_cell does not
+get_ipython().events.register("post_execute", _swap)
 """,
     # ------------------------------------------------------------ leaking the hidden inputs
     # Every function the tests call raises with its arguments in the message and in the name

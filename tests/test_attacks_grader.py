@@ -243,7 +243,7 @@ class InstantKernel:
     def __init__(self) -> None:
         self.timeouts: list[float] = []
 
-    def execute(self, code: str, timeout: float | None = None) -> CellResult:
+    def execute(self, code: str, timeout: float | None = None, silent: bool = False) -> CellResult:
         self.timeouts.append(timeout)
         reply = codec.encode({"value": 1.0})
         return CellResult("ok", "", "", [{MIME: reply}], None, None, 0.0, False)

@@ -144,6 +144,31 @@ def test_runs_cells_and_captures_their_output(shared):
     assert shared.alive
 
 
+def test_a_silent_request_shows_the_notebooks_run_cell_hooks_nothing_and_moves_no_count(
+        shared):
+    """The grader's requests are silent: IPython's ``pre_run_cell`` and ``post_run_cell``
+    hooks, which are handed each cell's text (a request's text holds a hidden test's inputs),
+    never fire for them, and the execution count does not move; errors and displays still
+    come back."""
+    ok(shared, "cells = []\n"
+               "def _seen(info=None, *rest):\n"
+               "    cells.append(getattr(info, 'raw_cell', None) or\n"
+               "                 getattr(getattr(info, 'info', None), 'raw_cell', None))\n"
+               "get_ipython().events.register('pre_run_cell', _seen)\n"
+               "get_ipython().events.register('post_run_cell', _seen)\n"
+               "count = get_ipython().execution_count")
+    quiet = shared.execute("from IPython.display import display\ndisplay({'text/plain': 'x'}, "
+                           "raw=True)\nhidden_input = 12345", silent=True)
+    assert quiet.status == "ok" and quiet.displays == [{"text/plain": "x"}]
+    failed = shared.execute("1 / 0", silent=True)
+    assert failed.status == "error" and failed.ename == "ZeroDivisionError"
+    after = ok(shared, "print(any('hidden_' + 'input' in (c or '') for c in cells), len(cells), "
+                       "get_ipython().execution_count - count)")
+    assert after.stdout.split() == ["False", "2", "1"], after.stdout  # this cell's pre and post
+    ok(shared, "get_ipython().events.unregister('pre_run_cell', _seen)\n"
+               "get_ipython().events.unregister('post_run_cell', _seen)")
+
+
 def test_numpy_and_nnkit_import(shared):
     assert value(shared, "__import__('numpy').arange(4).sum().item()") == 6
     ok(shared, "import nnkit, nnkit.mnist")

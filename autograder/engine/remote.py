@@ -29,6 +29,12 @@ input was sent (the agent lists them at that moment, and handles received until 
 theirs), and a handle's type likewise. Public tests keep the messages: the student wrote
 those inputs.
 
+**Silent requests.** The grader's requests are executed as silent requests (Jupyter's
+``silent=True``): the notebook's execution count and history do not move, no
+``execute_input`` is broadcast, and IPython fires no ``pre_run_cell``/``post_run_cell``
+event, so a hook the notebook registered there is never handed a request's text (which holds
+a hidden test's inputs). ``pre_execute``/``post_execute`` still fire, without the text.
+
 **Time.** Every exchange waits at most ``call_timeout`` and never past the submission's
 :class:`~autograder.engine.deadline.Deadline`; past it, an exchange raises
 :class:`DeadlineExceeded` at once.
@@ -153,6 +159,7 @@ class Remote:
         result = self.kernel.execute(
             _INSTALL.format(installer=CODEC_INSTALLER, codec=CODEC_SOURCES, agent=AGENT_SOURCE),
             timeout=self._timeout(),
+            silent=True,
         )
         if result.status == "timeout" and self._past_deadline():
             raise DeadlineExceeded(self.deadline.message())  # type: ignore[union-attr]
@@ -241,7 +248,8 @@ class Remote:
     def _exchange(self, payload: dict, what: str) -> dict:
         text = codec.encode(payload, limits=self.limits, make_ref=self._ref_of, name=what)
         timeout = self._timeout()
-        result = self.kernel.execute(f"__nngrade_agent__.handle({text!r})", timeout=timeout)
+        result = self.kernel.execute(f"__nngrade_agent__.handle({text!r})", timeout=timeout,
+                                     silent=True)
         if result.status not in ("ok", "error"):  # a limit: the sandbox says which, in words
             if result.status == "timeout" and self._past_deadline():
                 raise DeadlineExceeded(self.deadline.message())  # type: ignore[union-attr]

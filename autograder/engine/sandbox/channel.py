@@ -175,10 +175,14 @@ class Channel:
 
     # ------------------------------------------------------------------ one cell
 
-    def execute(self, code: str, cell_timeout: float, remaining: float) -> CellResult:
-        """Run ``code`` with ``cell_timeout`` seconds, of which ``remaining`` are left in all."""
+    def execute(self, code: str, cell_timeout: float, remaining: float,
+                silent: bool = False) -> CellResult:
+        """Run ``code`` with ``cell_timeout`` seconds, of which ``remaining`` are left in all;
+        ``silent``: as the grader's own request, not a cell of the notebook (no execution
+        count, no history, no ``execute_input`` broadcast, no ``pre_run_cell`` or
+        ``post_run_cell`` event)."""
         with self._lock:
-            cell = self._send(code, cell_timeout, remaining)
+            cell = self._send(code, cell_timeout, remaining, silent)
             while True:
                 now = time.monotonic()
                 if self._over(cell, now):
@@ -197,7 +201,7 @@ class Channel:
     def total_message(self) -> str:
         return f"the notebook used up its total time limit of {self.limits.total_timeout:g} s"
 
-    def _send(self, code: str, cell_timeout: float, remaining: float) -> Cell:
+    def _send(self, code: str, cell_timeout: float, remaining: float, silent: bool) -> Cell:
         client = self._client
         for monitor in self._monitors:
             _flush(monitor)
@@ -206,7 +210,7 @@ class Channel:
             poller.register(sock, zmq.POLLIN)
         began = time.monotonic()
         msg_id = client.execute(
-            code, silent=False, store_history=True, allow_stdin=False, stop_on_error=False
+            code, silent=silent, store_history=not silent, allow_stdin=False, stop_on_error=False
         )
         return Cell(
             msg_id=msg_id,

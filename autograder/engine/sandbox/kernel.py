@@ -178,8 +178,9 @@ class SandboxedKernel:
             )
         self._watchdog.start()
 
-    def execute(self, code: str, timeout: float | None = None) -> CellResult:
-        """Run ``code`` as one cell and return what it did. Never raises for the cell's sake."""
+    def execute(self, code: str, timeout: float | None = None, silent: bool = False) -> CellResult:
+        """Run ``code`` as one cell and return what it did. Never raises for the cell's sake.
+        ``silent``: the grader's own request (see :meth:`Channel.execute`)."""
         if not self._started:
             raise RuntimeError("start() the kernel first")
         if self._closed:
@@ -194,6 +195,7 @@ class SandboxedKernel:
             code,
             limits.cell_timeout if timeout is None else timeout,
             remaining=max(limits.total_timeout - self._used, 0.0),
+            silent=silent,
         )
         # The time the sandbox waited for a CPU (other gradings) is not the notebook's.
         self._used += max(result.seconds - self._channel.last_stalled, 0.0)
