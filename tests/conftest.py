@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from background_gradings import Batch, grade_in_background
+from student_side import run_release, with_solution_answers
 
 from autograder.build import BuildResult, build_problem_set
 from autograder.engine.test_files import load_questions
@@ -108,6 +109,20 @@ def ps3_solution(ps3_built) -> Path:
 @pytest.fixture(scope="session")
 def ps3_zip(ps3_built) -> Path:
     return ps3_built[1].autograder_zip
+
+
+@pytest.fixture(scope="session")
+def ps3_student_folder(ps3_built, ps3_solution, tmp_path_factory) -> Path:
+    """Problem set 3's release with the solution's answers, run as a student runs it (public
+    checks, no grader packages): the executed notebook, saved with the ``.keras`` files its
+    training cells wrote next to it. Trained once per session: ``test_ps3.py`` grades that
+    folder, and the classroom template's run of the solution loads its models (the template's
+    notebook loads a model file it finds, as a student's second run does)."""
+    ps, _ = ps3_built
+    folder = tmp_path_factory.mktemp("ps3-student")
+    ran = run_release(ps, folder, with_solution_answers(ps, ps3_solution))
+    nbformat.write(ran, folder / f"{PS3}.ipynb")
+    return folder
 
 
 # ------------------------------------------------------------------ every variant, graded once

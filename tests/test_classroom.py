@@ -134,14 +134,17 @@ def grader_steps(document: dict) -> list[dict]:
     return [s for s in steps if s.get("uses") == COMMAND_GRADER]
 
 
-def run_as_the_workflow(folder: Path, notebook: Path | None) -> list[dict]:
+def run_as_the_workflow(folder: Path, notebook: Path | None,
+                        files: tuple[Path, ...] = ()) -> list[dict]:
     """A copy of the template with ``notebook`` in place of the release (None: the blank
-    release), each grader step's command run as the command grader runs it; returns the
-    result it would report (the action's JSON, decoded) per step."""
+    release) and ``files`` beside it, each grader step's command run as the command grader
+    runs it; returns the result it would report (the action's JSON, decoded) per step."""
     copy = folder.parent / f"run-{notebook.stem if notebook else 'blank'}"
     shutil.copytree(folder, copy)
     if notebook is not None:
         shutil.copy(notebook, copy / notebook.name)
+    for file in files:
+        shutil.copy(file, copy / file.name)
     (copy / ".venv").symlink_to(Path(sys.prefix))
     env = {"PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
                                    if not p.startswith(sys.prefix)) or "/usr/bin:/bin",
@@ -167,9 +170,17 @@ def run_as_the_workflow(folder: Path, notebook: Path | None) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def solution_run(template):
+def solution_run(template, request):
+    """The solution, run as the workflow runs it. Problem set 3's run finds the models the
+    student-side run of its solution saved (``ps3_student_folder``) and loads them instead of
+    training again: its training in the student's environment is ``test_ps3.py``'s."""
     ps, made = template
-    return run_as_the_workflow(made.folder, ps.solution_notebook)
+    files: tuple[Path, ...] = ()
+    if ps.name == PS3:
+        trained = request.getfixturevalue("ps3_student_folder")
+        files = tuple(sorted(trained.glob("*.keras")))
+        assert len(files) == 3, files
+    return run_as_the_workflow(made.folder, ps.solution_notebook, files)
 
 
 @pytest.fixture(scope="module")

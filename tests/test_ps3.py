@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from student_side import check_outputs, error_cells, run_release, with_solution_answers
+from student_side import check_outputs, error_cells, run_release
 
 from autograder.build import build_problem_set
 from autograder.engine.batch import grade_batch
@@ -71,14 +71,10 @@ def test_the_limits_allow_what_the_notebook_promises():
 
 
 @pytest.fixture(scope="module")
-def student_folder(ps3_built, ps3_solution, tmp_path_factory) -> Path:
-    """The release with the solution's answers, run as a student: the executed notebook is
-    saved with the ``.keras`` files its training cells wrote next to it."""
-    ps, _ = ps3_built
-    folder = tmp_path_factory.mktemp("ps3-student")
-    ran = run_release(ps, folder, with_solution_answers(ps, ps3_solution))
-    nbformat.write(ran, folder / f"{PS}.ipynb")
-    return folder
+def student_folder(ps3_student_folder) -> Path:
+    """The release with the solution's answers, run as a student (``conftest.py``; the
+    classroom template's run loads the models it saved)."""
+    return ps3_student_folder
 
 
 @pytest.fixture(scope="module")
