@@ -15,9 +15,9 @@ two workers (``variant_gradings`` in ``conftest.py``); the tests read its result
 Where an engine cannot honour a guarantee for a variant, the case is listed by name in
 ``ENGINE_LIMITATIONS`` with the reason, and expected to fail (strictly: if the engine starts
 honouring it, the listing must go). The batches of ``ALTERNATIVES_LEFT_OUT`` (``conftest.py``:
-problem set 3 under otter and problem set 4 under nbgrader, whose alternatives each start
-TensorFlow and train) grade the solution, the blank and every mistake, and leave the
-alternatives to the other two engines.
+problem sets 2 to 4 under nbgrader and problem set 3 under otter, whose alternatives each
+train a network) grade the solution, the blank and every mistake; every alternative is
+graded under nngrade, and all but problem set 3's under otter as well.
 """
 
 from __future__ import annotations
