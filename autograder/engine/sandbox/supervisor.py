@@ -259,7 +259,7 @@ class ProcessTree:
                         alive.append(proc)
             if not alive:
                 break
-            psutil.wait_procs(alive, timeout=0.1)
+            _wait_until_dead(alive, timeout=0.1)
         # bwrap exits once its child is gone; give it a moment, then make sure.
         deadline = time.monotonic() + 1.0
         while root_running and self.root_running() and time.monotonic() < deadline:
@@ -288,6 +288,25 @@ class ProcessTree:
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
+
+
+def _wait_until_dead(procs: list[psutil.Process], timeout: float) -> None:
+    """Wait (at most ``timeout`` s) until each of ``procs`` is gone or a zombie. Most are not
+    this process's children, and a killed one stays a zombie until the sandbox's init reaps
+    it, so ``psutil.wait_procs`` would wait its whole timeout for each of them."""
+    deadline = time.monotonic() + timeout
+    pending = procs
+    while pending and time.monotonic() < deadline:
+        pending = [proc for proc in pending if _running(proc)]
+        if pending:
+            time.sleep(0.002)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 # ---------------------------------------------------------------------- the watchdog
