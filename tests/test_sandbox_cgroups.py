@@ -40,6 +40,7 @@ def test_cgroup_v2_limits_are_written(v2):
     assert (group / "memory.swap.max").read_text() == "0"
     assert (group / "pids.max").read_text() == "40"
     assert (group / "cpu.weight").read_text() == "100"
+    assert (group.parent / "cpu.weight").read_text() == str(min(10_000, 100 * os.cpu_count()))
     assert limiter.procs_files == [str(group / "cgroup.procs")]
     assert limiter.enforcement["memory"].startswith("cgroup v2 memory.max=300 MiB")
     assert limiter.verdict() is None
@@ -63,6 +64,9 @@ def test_cgroup_v1_limits_and_verdicts(v1):
     assert (memory / "memory.limit_in_bytes").read_text() == str(300 * 2**20)
     assert (pids / "pids.max").read_text() == "40"
     assert (limiter.groups["cpu"] / "cpu.shares").read_text() == "1024"
+    # Every sandbox together weighs one busy process per core against the host's others.
+    assert (limiter.groups["cpu"].parent / "cpu.shares").read_text() == str(
+        1024 * os.cpu_count())
     assert len(limiter.procs_files) == 4  # memory, pids, cpu, and the unified one for kills
     assert "hybrid" in limiter.enforcement["survivors"]
     (pids / "cgroup.procs").write_text("\n".join(str(n) for n in range(1, 14)))

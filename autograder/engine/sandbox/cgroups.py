@@ -195,6 +195,7 @@ class CgroupLimiter:
             if self.version == "v2":
                 _enable_controllers(folder.parent)
             folder.mkdir()
+        self._weigh_the_parent()
         if self.version == "v2":
             group = self.groups["memory"]
             _write(group / "memory.max", memory)
@@ -210,6 +211,24 @@ class CgroupLimiter:
         _write(self.groups["pids"] / "pids.max", limits.max_tasks)
         if "cpu" in self.groups:
             _write(self.groups["cpu"] / "cpu.shares", 1024)
+
+    def _weigh_the_parent(self) -> None:
+        """Give the parent of every sandbox the CPU weight of one busy process per core.
+
+        Each sandbox weighs as much as one process within the parent, so students share
+        fairly among themselves; but the parent competes with the host's other processes as a
+        single one. At its default weight, every sandbox of a batch together would get one
+        process's share of a loaded host, however many workers grade: a batch of two would run
+        at half speed next to one busy process. The sweep leaves the parent in place."""
+        cores = os.cpu_count() or 1
+        parent = self.groups["cpu"].parent if "cpu" in self.groups else None
+        if parent is None:
+            return
+        with contextlib.suppress(OSError):
+            if self.version == "v2":
+                _write(parent / "cpu.weight", min(10_000, 100 * cores))
+            else:
+                _write(parent / "cpu.shares", 1024 * cores)
 
     @property
     def procs_files(self) -> list[str]:
@@ -234,7 +253,7 @@ class CgroupLimiter:
             found = {
                 "memory": f"cgroup v2 memory.max={limits.memory_mb} MiB, memory.swap.max=0",
                 "tasks": f"cgroup v2 pids.max={limits.max_tasks} (threads count)",
-                "cpu": "cgroup v2 cpu.weight=100",
+                "cpu": "cgroup v2 cpu.weight=100 (their parent: 100 per core)",
                 "survivors": "cgroup v2 cgroup.kill",
             }
         else:
@@ -243,7 +262,8 @@ class CgroupLimiter:
                 "memory": f"cgroup v1 memory.limit_in_bytes={limits.memory_mb} MiB"
                 + (" (memsw too)" if memsw else ""),
                 "tasks": f"cgroup v1 pids.max={limits.max_tasks} (threads count)",
-                "cpu": "cgroup v1 cpu.shares=1024" if "cpu" in self.groups else "not limited",
+                "cpu": ("cgroup v1 cpu.shares=1024 (their parent: 1024 per core)"
+                        if "cpu" in self.groups else "not limited"),
                 "survivors": "cgroup v2 cgroup.kill (hybrid unified hierarchy)"
                 if "kill" in self.groups
                 else "cgroup v1 cgroup.procs, killed until empty",
