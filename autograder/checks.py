@@ -23,6 +23,7 @@ __all__ = [
     "assert_close",
     "choice_credit",
     "assert_choice_credit",
+    "keras_name",
 ]
 
 
@@ -137,3 +138,14 @@ def assert_choice_credit(
     credit = choice_credit(chosen, {c.lower() for c in correct})
     if credit < at_least:
         raise AssertionError(f"{name}: this selection does not earn point {at_least}")
+
+
+def keras_name(value: Any) -> str:
+    """The name of a Keras setting as a compiled model's config holds it, lowercased and
+    without underscores: ``"rmsprop"`` from ``"rmsprop"``, ``"RMSprop"`` or a serialised
+    ``{"class_name": "RMSprop", ...}``; ``""`` for anything else."""
+    if isinstance(value, str):
+        return value.lower().replace("_", "")
+    if isinstance(value, dict):
+        return str(value.get("class_name", "")).lower().replace("_", "")
+    return ""

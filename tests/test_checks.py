@@ -16,6 +16,7 @@ from autograder.checks import (
     assert_choice_credit,
     assert_close,
     choice_credit,
+    keras_name,
 )
 
 
@@ -195,3 +196,10 @@ def test_assert_choice_credit_fails_without_revealing_the_right_options():
     assert failure(assert_choice_credit, set(), "q2c", "abcd", "ac", 1) == (
         "q2c: no option selected"
     )
+
+
+def test_keras_name_reads_a_setting_however_the_config_holds_it():
+    assert keras_name("rmsprop") == keras_name("RMSprop") == "rmsprop"
+    assert keras_name({"class_name": "MeanSquaredError", "config": {}}) == "meansquarederror"
+    assert keras_name("mean_squared_error") == "meansquarederror"
+    assert keras_name(None) == keras_name(3) == keras_name({"config": {}}) == ""

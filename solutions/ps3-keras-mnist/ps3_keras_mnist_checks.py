@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.checks import keras_name
 from autograder.engine.models import JudgedModel, judge
 
 __all__ = [
@@ -88,27 +89,18 @@ def check_parameter_count(model: Any, name: str, expected: int) -> None:
         raise AssertionError(f"{name} has {count:,} parameters, which is not the right number")
 
 
-def _name_of(value: Any) -> str:
-    """``"rmsprop"`` from ``"rmsprop"`` or from a serialised ``{"class_name": "RMSprop"}``."""
-    if isinstance(value, str):
-        return value.lower().replace("_", "")
-    if isinstance(value, dict):
-        return str(value.get("class_name", "")).lower().replace("_", "")
-    return ""
-
-
 def check_compiled_like_the_lecture(model: Any, name: str) -> None:
     """Compiled with rmsprop, categorical cross-entropy and the accuracy metric."""
     config = _call(model, "get_compile_config", name)
     if not isinstance(config, dict):
         raise AssertionError(f"{name} has not been compiled")
-    if _name_of(config.get("optimizer")) != "rmsprop":
+    if keras_name(config.get("optimizer")) != "rmsprop":
         raise AssertionError(f"{name} should be compiled with the rmsprop optimizer")
-    if _name_of(config.get("loss")) not in ("categoricalcrossentropy",):
+    if keras_name(config.get("loss")) not in ("categoricalcrossentropy",):
         raise AssertionError(f"{name} should be compiled with the categorical cross-entropy loss")
     metrics = config.get("metrics")
     metrics = metrics if isinstance(metrics, list) else [metrics]
-    names = {_name_of(m) for m in metrics}
+    names = {keras_name(m) for m in metrics}
     if not names & {"accuracy", "categoricalaccuracy", "acc"}:
         raise AssertionError(f"{name} should report accuracy as its metric")
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks import as_float
+from autograder.checks import as_float, keras_name
 from autograder.engine.models import JudgedModel, judge
 
 __all__ = [
@@ -293,15 +293,6 @@ def check_same_design(model: Any, other: Any, activation: str) -> None:
 # ------------------------------------------------------------------ questions 6 and 7
 
 
-def _name_of(value: Any) -> str:
-    """``"mse"`` from ``"mse"`` or from a serialised ``{"class_name": "MeanSquaredError"}``."""
-    if isinstance(value, str):
-        return value.lower().replace("_", "")
-    if isinstance(value, dict):
-        return str(value.get("class_name", "")).lower().replace("_", "")
-    return ""
-
-
 _LOSS_NAMES = {
     "categorical_crossentropy": {"categoricalcrossentropy"},
     "mse": {"mse", "meansquarederror"},
@@ -317,7 +308,7 @@ def check_mnist_model(model: Any, name: str, loss: str) -> None:
         config = model.get_compile_config()
     except AttributeError:
         raise AssertionError(f"{name} has no get_compile_config(): is it a Keras model?") from None
-    if not isinstance(config, dict) or _name_of(config.get("loss")) not in _LOSS_NAMES[loss]:
+    if not isinstance(config, dict) or keras_name(config.get("loss")) not in _LOSS_NAMES[loss]:
         raise AssertionError(f"{name} is not compiled with the loss this question asks for")
 
 
