@@ -40,21 +40,19 @@ def test_the_graders_own_memory_cgroup_bounds_what_is_available(tmp_path):
     v1.mkdir(parents=True)
     (v1 / "memory.limit_in_bytes").write_text(str(8 * 2**30))
     (v1 / "memory.usage_in_bytes").write_text(str(2 * 2**30))
-    own = tmp_path / "self-cgroup"
-    own.write_text("4:memory:/grader\n0::/\n")
-    assert _own_cgroup_room(tmp_path, own) == 6 * 2**30
+    hybrid = (tmp_path / "unified", {"memory": tmp_path / "memory"})
+    own = {"memory": "/grader", "": "/"}
+    assert _own_cgroup_room(hybrid, own) == 6 * 2**30
     (v1 / "memory.limit_in_bytes").write_text(str(2**63 - 4096))  # v1 without a limit
-    assert _own_cgroup_room(tmp_path, own) is None
+    assert _own_cgroup_room(hybrid, own) is None  # and the unified tree holds no memory files
     v2 = tmp_path / "user.slice"
     v2.mkdir()
     (v2 / "memory.max").write_text("4294967296\n")
     (v2 / "memory.current").write_text(str(2**30))
-    own.write_text("0::/user.slice\n")
-    assert _own_cgroup_room(tmp_path, own) == 3 * 2**30
+    assert _own_cgroup_room((tmp_path, {}), {"": "/user.slice"}) == 3 * 2**30
     (v2 / "memory.max").write_text("max\n")
-    assert _own_cgroup_room(tmp_path, own) is None
-    own.write_text("0::/gone\n")  # a hybrid host whose unified tree holds no memory files
-    assert _own_cgroup_room(tmp_path, own) is None
+    assert _own_cgroup_room((tmp_path, {}), {"": "/user.slice"}) is None
+    assert _own_cgroup_room((None, {}), {}) is None  # no cgroups at all
 
 
 def test_a_batch_on_a_host_short_of_memory_grades_everyone_with_fewer_workers(

@@ -20,29 +20,28 @@ from pathlib import Path
 
 import psutil
 
+from autograder.engine.sandbox import cgroups
+
 __all__ = ["GRADER_MB", "available_memory_mb", "workers_that_fit"]
 
 #: The memory of one worker process of the grader, besides its submission's kernel (about
 #: 165 MB resident measured on this course's batches; rounded up).
 GRADER_MB = 256
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-def _own_cgroup_room(root: Path = CGROUP_ROOT, own: Path = Path("/proc/self/cgroup")) -> int | None:
-    """Bytes the grader's own memory cgroup still allows, or ``None`` when none limits it."""
-    try:
-        lines = own.read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":  # cgroup v2 (on a hybrid host it may hold no memory controller)
-            folder, limit_file, usage_file = root / path.lstrip("/"), "memory.max", "memory.current"
-        elif "memory" in controllers.split(","):
-            folder = root / "memory" / path.lstrip("/")
-            limit_file, usage_file = "memory.limit_in_bytes", "memory.usage_in_bytes"
-        else:
-            continue
+def _own_cgroup_room(
+    mounted: tuple[Path | None, dict[str, Path]] | None = None, own: dict[str, str] | None = None
+) -> int | None:
+    """Bytes the grader's own memory cgroup still allows, or ``None`` when none limits it.
+    ``mounted`` and ``own``: the cgroup mounts and the grader's own groups, as
+    :func:`~autograder.engine.sandbox.cgroups.mounts` and ``own_paths`` read them."""
+    unified, v1 = mounted if mounted is not None else cgroups.mounts()
+    own = own if own is not None else cgroups.own_paths()
+    places = []
+    if "memory" in v1 and "memory" in own:
+        places.append((v1["memory"] / own["memory"].lstrip("/"), "memory.limit_in_bytes",
+                       "memory.usage_in_bytes"))
+    if unified is not None and "" in own:  # on a hybrid host it may hold no memory controller
+        places.append((unified / own[""].lstrip("/"), "memory.max", "memory.current"))
+    for folder, limit_file, usage_file in places:
         try:
             limit = (folder / limit_file).read_text().strip()
             usage = int((folder / usage_file).read_text())

@@ -37,14 +37,14 @@ from pathlib import Path
 from autograder.engine.sandbox.supervisor import ProcessTree
 from autograder.limits import WATCH_INTERVAL, SandboxLimits
 
-__all__ = ["CgroupLimiter", "available", "host_oom_kills", "sweep"]
+__all__ = ["CgroupLimiter", "available", "host_oom_kills", "mounts", "own_paths", "sweep"]
 
 PARENT = "nngrade"
 _V1_CONTROLLERS = ("memory", "pids", "cpu")
 _counter = itertools.count(1)
 
 
-def _mounts() -> tuple[Path | None, dict[str, Path]]:
+def mounts() -> tuple[Path | None, dict[str, Path]]:
     """The cgroup v2 mount (or None) and the v1 mount of each controller."""
     unified, v1 = None, {}
     with contextlib.suppress(OSError):
@@ -62,7 +62,7 @@ def _mounts() -> tuple[Path | None, dict[str, Path]]:
     return unified, v1
 
 
-def _own_paths() -> dict[str, str]:
+def own_paths() -> dict[str, str]:
     """The grader's own cgroup per controller (``""`` for v2), from /proc/self/cgroup."""
     own = {}
     with contextlib.suppress(OSError):
@@ -77,8 +77,8 @@ def _layout() -> tuple[str, dict[str, Path]]:
     """("v2"|"v1"|"", {role: parent folder}); roles: memory, pids, cpu, kill."""
     if os.geteuid() != 0:
         return "", {}
-    unified, v1 = _mounts()
-    own = _own_paths()
+    unified, v1 = mounts()
+    own = own_paths()
     if unified is not None:
         controllers = set()
         with contextlib.suppress(OSError):
@@ -220,10 +220,9 @@ class CgroupLimiter:
         single one. At its default weight, every sandbox of a batch together would get one
         process's share of a loaded host, however many workers grade: a batch of two would run
         at half speed next to one busy process. The sweep leaves the parent in place."""
-        cores = os.cpu_count() or 1
-        parent = self.groups["cpu"].parent if "cpu" in self.groups else None
-        if parent is None:
+        if "cpu" not in self.groups:
             return
+        cores, parent = os.cpu_count() or 1, self.groups["cpu"].parent
         with contextlib.suppress(OSError):
             if self.version == "v2":
                 _write(parent / "cpu.weight", min(10_000, 100 * cores))
