@@ -83,6 +83,7 @@ One job per module:
   to the sandbox user; :mod:`.cgroups`: the kernel-enforced limits and the sweep;
 - :mod:`.bootstrap`: the first program inside, run as a script from the runtime folder (core
   dumps off; in the fallback, the reaper that keeps detached processes in the tree);
+  :mod:`.command`: the kernel's environment variables and command line;
 - :mod:`.launch`: starting the kernel process through ``jupyter_client``, from the one
   long-lived thread that PR_SET_PDEATHSIG needs;
 - :mod:`.supervisor`: the processes once started: peeking at them, killing them, and the

@@ -1,10 +1,10 @@
 """The sandboxed kernel as the engine uses it: :class:`SandboxedKernel`, one per submission.
 
 A thin facade. It decides between bubblewrap and the loudly reported fallback, prepares the
-private runtime folder (the bootstrap's copy, passwd and group) and the kernel's environment,
-and then leaves the work to the parts: the mount plan (:mod:`.mounts`), the process tree and
-the watchdog (:mod:`.supervisor`) and the message channel (:mod:`.channel`). What is enforced
-and how is described in the package documentation (:mod:`autograder.engine.sandbox`).
+private runtime folder (passwd and group), and then leaves the work to the parts: the kernel's
+environment and command line (:mod:`.command`), the mount plan (:mod:`.mounts`), the process
+tree and the watchdog (:mod:`.supervisor`) and the message channel (:mod:`.channel`). What is
+enforced and how is described in the package documentation (:mod:`autograder.engine.sandbox`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -24,6 +23,7 @@ import psutil
 from autograder.engine.sandbox import cgroups, host, workdir
 from autograder.engine.sandbox.cell import died
 from autograder.engine.sandbox.channel import Channel
+from autograder.engine.sandbox.command import kernel_command, kernel_env, private_tmp
 from autograder.engine.sandbox.identity import SandboxUser, sandbox_user
 from autograder.engine.sandbox.launch import child_setup
 from autograder.engine.sandbox.mounts import SANDBOX_UID, MountPlan, bwrap_argv
@@ -55,10 +55,6 @@ NOT_SANDBOXED_WARNING = (
     "NOT SANDBOXED: bubblewrap is not available; the submission runs with the grader's privileges"
 )
 
-#: The program the sandbox (or the fallback subprocess) starts with, ahead of ipykernel. The
-#: kernel runs a copy of it from its runtime folder: this package's folder is not in the sandbox.
-_BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
-
 NOT_LIMITED_WARNING = (
     "LIMITS SAMPLED, NOT ENFORCED: no cgroup for this sandbox; a watchdog samples memory and "
     "processes every 50 ms (memfd, threads and short bursts escape it)"
@@ -67,10 +63,6 @@ ROOT_MAPPED_WARNING = (
     "SANDBOX UID IS ROOT'S: bubblewrap runs as the grader (root), so the sandbox's uid maps to "
     "root on the host"
 )
-
-# ipykernel options: no history database, no connection banner, only errors in its log (the
-# log goes to the kernel's stderr, which ipykernel forwards to the cell's stderr).
-_KERNEL_OPTIONS = ("--HistoryManager.enabled=False", "--IPKernelApp.log_level=ERROR")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -297,50 +289,6 @@ class SandboxedKernel:
             cpu="not limited",
         )
 
-    def _private_tmp(self, sandboxed: bool) -> Path:
-        if sandboxed:
-            return Path("/tmp")
-        assert self._runtime is not None
-        tmp = self._runtime / "tmp"
-        (tmp / "home").mkdir(parents=True, exist_ok=True)
-        return tmp
-
-    def _kernel_env(self, tmp: Path) -> dict[str, str]:
-        sandboxed = tmp == Path("/tmp")
-        env = {
-            "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
-            # In the sandbox /work holds nothing but mount points and is read-only. Without the
-            # sandbox that /work would be the grading machine's, so an empty folder instead.
-            "HOME": "/work" if sandboxed else str(tmp / "home"),
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            # Fixed string hashing, so that a regrade of the same notebook computes the same
-            # thing (set iteration order, and seeds derived from hashes).
-            "PYTHONHASHSEED": "0",
-            "MPLBACKEND": "Agg",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            # Writable places for the caches and settings of IPython, matplotlib and
-            # fontconfig: without them each warns on stderr at import that HOME is read-only.
-            "IPYTHONDIR": str(tmp / ".ipython"),
-            "MPLCONFIGDIR": str(tmp / ".config" / "matplotlib"),
-            "XDG_CACHE_HOME": str(tmp / ".cache"),
-            "XDG_CONFIG_HOME": str(tmp / ".config"),
-        }
-        if not sandboxed:
-            env["TMPDIR"] = str(tmp)
-        env.update(self.extra_env)
-        env.pop("JPY_PARENT_PID", None)
-        return env
-
-    def _kernel_command(self, mode: str, nproc: int, connection_file: Path) -> list[str]:
-        assert self._runtime is not None
-        bootstrap = self._runtime / _BOOTSTRAP.name
-        bootstrap.write_text(_BOOTSTRAP.read_text())
-        return [
-            sys.executable, str(bootstrap), mode, str(nproc), str(os.getpid()),
-            "-f", str(connection_file), *_KERNEL_OPTIONS,
-        ]  # fmt: skip
-
     def _bwrap_command(self, env: Mapping[str, str], inner: list[str]) -> list[str]:
         assert BWRAP is not None and self._runtime is not None
         plan = MountPlan(
@@ -365,8 +313,7 @@ class SandboxedKernel:
         assert self._runtime is not None
         runtime = self._runtime
         connection_file = runtime / "kernel.json"
-        tmp = self._private_tmp(use_bwrap)
-        env = self._kernel_env(tmp)
+        env = kernel_env(private_tmp(runtime, use_bwrap), self.extra_env)
         lifeline: tuple[int, ...] = ()
         if use_bwrap:  # see bootstrap.lifeline_cut: the grader keeps the only write end
             read_end, self._lifeline = os.pipe()
@@ -393,13 +340,13 @@ class SandboxedKernel:
                 f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:sandbox:/work:/usr/sbin/nologin\n"
             )
             (runtime / "group").write_text(f"sandbox:x:{SANDBOX_UID}:\n")
-            argv = self._bwrap_command(env, self._kernel_command("exec", 0, connection_file))
+            argv = self._bwrap_command(env, kernel_command(runtime, "exec", 0, connection_file))
             # bwrap itself gets nothing from the grader's environment: its init process
             # (pid 1 in the sandbox) keeps this environment, readable in /proc/1/environ.
             launch_env = {"PATH": os.defpath}
         else:
             nproc = fallback_nproc(self.limits.max_processes)
-            argv = self._kernel_command("reap", nproc, connection_file)
+            argv = kernel_command(runtime, "reap", nproc, connection_file)
             launch_env = env
         self.argv = argv
         self.sandboxed = use_bwrap
