@@ -21,7 +21,19 @@ cpu_wait_allowance   3         how far a cell's deadline moves for time spent wa
 max_output_bytes     1 MB      text a cell's output keeps; 20 times that kills the kernel
 grader_margin        120 s     the grader's own work per submission on top of total_timeout:
                                ``total_timeout + grader_margin`` is the submission's one deadline
+compute_threads      1         threads of the kernel's numeric libraries (OpenBLAS, OpenMP,
+                               TensorFlow's two thread pools), under every engine; a default
+                               the notebook may change, not a bound (see below); 0 leaves
+                               the libraries' own defaults (a thread per core each)
 ==================== ========= ==================================================================
+
+``compute_threads`` is one because a batch runs one kernel per core: more threads per kernel
+only contend for the same cores (``benchmarks/compute_threads.py``, batches graded with 2
+workers on 2 cores: problem set 2's NumPy network 16 % less time and CPU per submission with one
+thread each; problem set 3's Keras trainings 3 % less time and 5 % less CPU, problem set
+4's 1 % and 8 %; the first round of each warms the caches for the rest), and a kernel's
+arithmetic then does not change with the grading host's number of cores (a library that
+splits a sum across its threads may round it differently).
 
 **Fixed** (module constants below): caps on what a submission brings and on the grader's own
 waiting, the same for every problem set. Two more live where they run, inside the kernel,
@@ -37,6 +49,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "SandboxLimits",
+    "THREAD_VARIABLES",
     "MAX_NOTEBOOK_BYTES",
     "MAX_SUBMISSION_FILES",
     "MAX_SUBMISSION_FILES_BYTES",
@@ -47,6 +60,11 @@ __all__ = [
     "START_TIMEOUT",
     "WATCH_INTERVAL",
 ]
+
+
+#: Read at start-up by OpenMP, OpenBLAS, MKL, and TensorFlow (its intra-op and inter-op pools).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,16 @@ class SandboxLimits:
     cpu_wait_allowance: float = 3.0
     max_output_bytes: int = 1_000_000
     grader_margin: float = 120.0
+    compute_threads: int = 1
+
+    @property
+    def thread_env(self) -> dict[str, str]:
+        """The environment variables that give a kernel's numeric libraries
+        ``compute_threads`` threads each (none for 0: the libraries' own defaults)."""
+        if self.compute_threads <= 0:
+            return {}
+        threads = str(self.compute_threads)
+        return {name: threads for name in THREAD_VARIABLES}
 
     @property
     def deadline_seconds(self) -> float:

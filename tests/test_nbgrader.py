@@ -12,6 +12,7 @@ stated, with the other engines, in ``test_problem_sets.py`` (one batch per probl
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import nbformat
@@ -186,3 +187,18 @@ def test_grading_with_nbgrader_shows_the_grader_no_warning_about_nbgrader(ps1_bu
         scores = course.autograde("blank")
     assert scores and all(score == 0 for score, _ in scores.values()), scores
     assert [str(w.message)[:120] for w in caught if "not in session" in str(w.message)] == []
+
+
+def test_nbgraders_kernels_get_the_engines_thread_counts_and_the_grader_gets_its_own_back(
+        tmp_path, monkeypatch):
+    """nbgrader starts its kernels from this process's environment: while a course grades,
+    that environment carries ``compute_threads``; afterwards it is as it was."""
+    from autograder.engine.nbgrader_engine import _kernel_environment
+    from autograder.limits import THREAD_VARIABLES, SandboxLimits
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    with _kernel_environment(tmp_path, SandboxLimits(compute_threads=1).thread_env):
+        assert [os.environ[name] for name in THREAD_VARIABLES] == ["1"] * len(THREAD_VARIABLES)
+    assert os.environ["OMP_NUM_THREADS"] == "8"
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ

@@ -8,6 +8,7 @@ no process started by it may be left.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ from autograder.engine.sandbox import (
 )
 from autograder.engine.sandbox import kernel as sandbox  # where BWRAP is read
 from autograder.engine.sandbox.channel import INTERRUPT_GRACE
+from autograder.limits import THREAD_VARIABLES
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None and os.geteuid() != 0,
@@ -172,6 +174,30 @@ def test_a_silent_request_shows_the_notebooks_run_cell_hooks_nothing_and_moves_n
 def test_numpy_and_nnkit_import(shared):
     assert value(shared, "__import__('numpy').arange(4).sum().item()") == 6
     ok(shared, "import nnkit, nnkit.mnist")
+
+
+_COUNT_THREADS = """
+import os
+def threads():
+    return int(open("/proc/self/status").read().split("Threads:")[1].split()[0])
+before = threads()
+import numpy
+numpy.ones((300, 300)) @ numpy.ones((300, 300))
+"""
+
+
+@pytest.mark.skipif(os.cpu_count() < 2, reason="one core: OpenBLAS starts no thread anyway")
+@pytest.mark.parametrize("compute_threads, blas_threads", [(1, 0), (2, 1)])
+def test_the_numeric_libraries_get_compute_threads_each(tmp_path, compute_threads,
+                                                        blas_threads):
+    """One thread per kernel by default (a batch runs a kernel per core): OpenBLAS then starts
+    no thread of its own; with two it starts one, so the setting is what does it."""
+    limits = dataclasses.replace(FAST, compute_threads=compute_threads)
+    with SandboxedKernel(tmp_path, limits) as kernel:
+        ok(kernel, _COUNT_THREADS)
+        assert value(kernel, "threads() - before") == blas_threads
+        assert value(kernel, f"[os.environ[v] for v in {list(THREAD_VARIABLES)!r}]") == [
+            str(compute_threads)] * len(THREAD_VARIABLES)
 
 
 def test_course_code_and_repository_are_invisible(shared):

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -40,7 +41,7 @@ from autograder.results import ERROR, MALFORMED, SubmissionResult, TestResult
 
 __all__ = ["NbgraderEngine", "ScratchCourse"]
 
-_COURSES: dict[tuple[Path, str, float], ScratchCourse] = {}
+_COURSES: dict[tuple[Path, str, float, tuple[tuple[str, str], ...]], ScratchCourse] = {}
 # A worker forked from a process that already graded would inherit its courses and share
 # their folders and gradebook with its sibling workers: one job's autograde would remove
 # another's output. Each process makes its own.
@@ -51,8 +52,10 @@ _STUDENT = "student"
 class ScratchCourse:
     """A throw-away nbgrader course holding one problem set, generated once."""
 
-    def __init__(self, ps_name: str, autograder_zip: Path, timeout: float) -> None:
+    def __init__(self, ps_name: str, autograder_zip: Path, timeout: float,
+                 threads: Mapping[str, str] | None = None) -> None:
         self.ps = ps_name
+        self.threads = dict(threads or {})
         self.root = Path(tempfile.mkdtemp(prefix=f"nngrade-nbgrader-{ps_name}-"))
         dist = autograder_zip.parent
         self.source = export_assignment(
@@ -62,7 +65,7 @@ class ScratchCourse:
         self.manual = manual_questions(
             nbformat.read(dist.parent / "master" / f"{ps_name}.ipynb", as_version=4))
         self.timeout = timeout
-        with _kernel_environment(self.root), contextlib.chdir(self.root):
+        with _kernel_environment(self.root, self.threads), contextlib.chdir(self.root):
             result = self._api().generate_assignment(ps_name, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment failed: {result.get('log')}")
@@ -94,7 +97,7 @@ class ScratchCourse:
             shutil.rmtree(autograded)
         # nbgrader changes into folders by relative names; start from the course, never from a
         # folder an earlier job removed.
-        with _kernel_environment(self.root), contextlib.chdir(self.root), \
+        with _kernel_environment(self.root, self.threads), contextlib.chdir(self.root), \
                 warnings.catch_warnings():
             # nbgrader's gradebook adds objects through SQLAlchemy's legacy backref cascade,
             # and SQLAlchemy 2 says so for each submission: a warning about nbgrader's code
@@ -130,9 +133,10 @@ def _error_of(cell: nbformat.NotebookNode) -> str:
 
 
 class _kernel_environment:
-    """The kernel finds the checks module and nngrade; nbgrader finds ``alembic``."""
+    """The kernel finds the checks module and nngrade; nbgrader finds ``alembic``; the
+    kernel's numeric libraries get ``threads`` (``SandboxLimits.thread_env``)."""
 
-    def __init__(self, course: Path) -> None:
+    def __init__(self, course: Path, threads: Mapping[str, str] | None = None) -> None:
         repo = Path(__file__).resolve().parents[2]
         self.updates = {
             "PYTHONPATH": os.pathsep.join(
@@ -140,6 +144,7 @@ class _kernel_environment:
                 if p),
             "PATH": os.pathsep.join((str(Path(sys.executable).parent),
                                      os.environ.get("PATH", ""))),
+            **(threads or {}),
         }
         self.saved: dict[str, str | None] = {}
 
@@ -157,17 +162,17 @@ class _kernel_environment:
 
 
 def scratch_course(ps_name: str, autograder_zip: Path, fingerprint: str,
-                   timeout: float) -> ScratchCourse:
+                   timeout: float, threads: Mapping[str, str] | None = None) -> ScratchCourse:
     """This process's scratch course for the problem set (made on first use)."""
-    key = (autograder_zip, fingerprint, timeout)
+    key = (autograder_zip, fingerprint, timeout, tuple(sorted((threads or {}).items())))
     if key not in _COURSES:
-        _COURSES[key] = ScratchCourse(ps_name, autograder_zip, timeout)
+        _COURSES[key] = ScratchCourse(ps_name, autograder_zip, timeout, threads)
     return _COURSES[key]
 
 
 class NbgraderEngine:
     """nbgrader's ``autograde`` as an :class:`~autograder.engine.base.Engine`. No sandbox;
-    of the limits only the per-cell timeout applies."""
+    of the limits only the per-cell timeout and ``compute_threads`` apply."""
 
     name = "nbgrader"
 
@@ -198,7 +203,7 @@ class NbgraderEngine:
             return zero(f"This notebook could not be graded: {error}.", MALFORMED)
         tests = job.problem_set
         course = scratch_course(tests.name, tests.autograder_zip, tests.fingerprint,
-                                limits.cell_timeout)
+                                limits.cell_timeout, limits.thread_env)
         if not _is_nbgrader(notebook):
             notebook = to_nbgrader(notebook, course.tests, course.manual)
         course.submit(_STUDENT, notebook)

@@ -8,7 +8,7 @@ included; only the final assertion message is kept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from autograder.engine.base import EngineSettings, installed_version
@@ -24,7 +24,8 @@ __all__ = ["OtterEngine", "grade_with_otter_engine"]
 
 class OtterEngine:
     """otter's ``grade_submission`` as an :class:`~autograder.engine.base.Engine`. It runs
-    no sandbox, so the machine's sandbox settings and the limits do not apply to it."""
+    no sandbox, so the machine's sandbox settings and the limits do not apply to it, except
+    ``compute_threads`` (the kernel's numeric-library threads)."""
 
     name = "otter"
 
@@ -42,7 +43,7 @@ class OtterEngine:
             raise ValueError(f"{job.student}: a job without a notebook is the runner's to grade")
         tests = job.problem_set
         return grade_with_otter_engine(
-            job.student, job.notebook, tests.autograder_zip, tests.questions()
+            job.student, job.notebook, tests.autograder_zip, tests.questions(), limits.thread_env
         )
 
 
@@ -65,9 +66,11 @@ def _message(case: dict | None, passed: bool) -> str:
 
 
 def grade_with_otter_engine(
-    student: str, notebook: Path, autograder_zip: Path, questions: Sequence[Question]
+    student: str, notebook: Path, autograder_zip: Path, questions: Sequence[Question],
+    env: Mapping[str, str] | None = None,
 ) -> SubmissionResult:
-    """Grade ``notebook`` with otter; one result per test of ``questions``, in their order."""
+    """Grade ``notebook`` with otter; one result per test of ``questions``, in their order.
+    ``env``: variables for otter's kernel (:func:`grade_with_otter`)."""
 
     def zero(message: str, status: str) -> SubmissionResult:
         result = SubmissionResult.ungraded(student, questions, message, status)
@@ -79,7 +82,7 @@ def grade_with_otter_engine(
     except MalformedSubmission as error:
         return zero(f"This notebook could not be graded: {error}.", MALFORMED)
     try:
-        grade = grade_with_otter(notebook, autograder_zip)
+        grade = grade_with_otter(notebook, autograder_zip, env=env)
     except OtterGradingError as error:
         return zero(f"otter could not grade this notebook: {str(error)[-300:]}", ERROR)
     tests = []

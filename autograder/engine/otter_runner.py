@@ -17,8 +17,10 @@ autograder.engine.otter_runner NOTEBOOK ZIP``). The child prints one JSON docume
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["OtterGradingError", "grade_with_otter"]
@@ -30,11 +32,16 @@ class OtterGradingError(RuntimeError):
     """otter could not grade the notebook at all (not: the notebook scored badly)."""
 
 
-def grade_with_otter(notebook: Path, autograder_zip: Path, timeout: float = 600) -> dict:
-    """Grade ``notebook`` with otter in a child process and return the JSON document above."""
+def grade_with_otter(notebook: Path, autograder_zip: Path, timeout: float = 600,
+                     env: Mapping[str, str] | None = None) -> dict:
+    """Grade ``notebook`` with otter in a child process and return the JSON document above.
+    ``env``: variables added to this process's environment for the child and the kernel otter
+    starts (the engine's numeric-library thread counts)."""
     command = [sys.executable, "-m", _MODULE, str(notebook), str(autograder_zip)]
+    child_env = {**os.environ, **env} if env else None
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                              env=child_env)
     except subprocess.TimeoutExpired:
         raise OtterGradingError(f"otter did not finish grading {notebook} in {timeout} s") from None
     if done.returncode != 0:
