@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from autograder.engine.sandbox import SandboxLimits
 from autograder.engine.sandbox.command import (
     BOOTSTRAP,
     KERNEL_OPTIONS,
@@ -14,7 +13,6 @@ from autograder.engine.sandbox.command import (
     kernel_env,
     private_tmp,
 )
-from autograder.limits import THREAD_VARIABLES
 
 
 def test_in_the_sandbox_the_kernel_uses_its_own_tmp_and_a_read_only_home(tmp_path):
@@ -40,13 +38,6 @@ def test_the_environment_is_built_not_inherited(tmp_path, monkeypatch):
     # regrades compute the same thing: fixed string hashing, no bytecode written
     assert env["PYTHONHASHSEED"] == "0" and env["PYTHONDONTWRITEBYTECODE"] == "1"
     assert env["PATH"].startswith(str(Path(sys.prefix) / "bin"))
-
-
-def test_thread_counts_come_before_the_graders_own_variables():
-    env = kernel_env(Path("/tmp"), {"OMP_NUM_THREADS": "4"},
-                     SandboxLimits(compute_threads=1).thread_env)
-    assert env["OMP_NUM_THREADS"] == "4"  # the grader's explicit choice wins
-    assert all(env[name] == "1" for name in THREAD_VARIABLES if name != "OMP_NUM_THREADS")
 
 
 def test_the_command_runs_a_copy_of_the_bootstrap_from_the_runtime_folder(tmp_path):

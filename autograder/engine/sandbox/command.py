@@ -30,11 +30,9 @@ def private_tmp(runtime: Path, sandboxed: bool) -> Path:
     return tmp
 
 
-def kernel_env(tmp: Path, extra: Mapping[str, str],
-               threads: Mapping[str, str] | None = None) -> dict[str, str]:
+def kernel_env(tmp: Path, extra: Mapping[str, str]) -> dict[str, str]:
     """The kernel's whole environment (nothing is inherited from the grader's), given its
-    temporary folder from :func:`private_tmp`, the numeric libraries' thread counts
-    (``SandboxLimits.thread_env``) and the grader's ``extra`` variables."""
+    temporary folder from :func:`private_tmp` and the grader's ``extra`` variables."""
     sandboxed = tmp == Path("/tmp")
     env = {
         "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
@@ -57,7 +55,6 @@ def kernel_env(tmp: Path, extra: Mapping[str, str],
     }
     if not sandboxed:
         env["TMPDIR"] = str(tmp)
-    env.update(threads or {})
     env.update(extra)
     env.pop("JPY_PARENT_PID", None)
     return env

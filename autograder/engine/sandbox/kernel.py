@@ -313,8 +313,9 @@ class SandboxedKernel:
         assert self._runtime is not None
         runtime = self._runtime
         connection_file = runtime / "kernel.json"
-        env = kernel_env(private_tmp(runtime, use_bwrap), self.extra_env,
-                         self.limits.thread_env)
+        # The numeric libraries' thread counts, unless the grader's own variables set them.
+        env = kernel_env(private_tmp(runtime, use_bwrap),
+                         {**self.limits.thread_env, **self.extra_env})
         lifeline: tuple[int, ...] = ()
         if use_bwrap:  # see bootstrap.lifeline_cut: the grader keeps the only write end
             read_end, self._lifeline = os.pipe()
