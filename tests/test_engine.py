@@ -320,6 +320,24 @@ def test_engines_agree_on_honest_work_and_disagree_on_tampering(ps1_built, ps1_z
     assert tampered["otter"] > 0  # otter runs its tests where the patch is in force
 
 
+def test_otters_kernel_gets_the_engines_thread_counts(ps1_built, ps1_zip, tmp_path):
+    """otter starts the notebook's kernel from its own process, which the engine starts with
+    ``compute_threads`` in its environment: the notebook sees one thread per library."""
+    from autograder.limits import THREAD_VARIABLES
+
+    ps, _ = ps1_built
+    seen = tmp_path / "seen.json"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with_cell(ps.student_notebook, f"import json, os\nopen({str(seen)!r}, 'w').write("
+              f"json.dumps([os.environ.get(v) for v in {list(THREAD_VARIABLES)!r}]))",
+              folder / "threads.ipynb")
+    report = grade_batch(PS1, ps1_zip, folder, tmp_path / "out", workers=1, limits=LIMITS,
+                         readonly_paths=DATA, engine="otter", progress=False)
+    assert report.ok, report.failed
+    assert json.loads(seen.read_text()) == ["1"] * len(THREAD_VARIABLES)
+
+
 # ------------------------------------------------------------------ the batch survives SIGKILL
 
 
