@@ -86,7 +86,40 @@ def test_a_forked_worker_never_shares_its_parents_course(ps1_built):
     parent = _course_root(ps.name, result.autograder_zip)
     with ProcessPoolExecutor(max_workers=2) as pool:
         roots = list(pool.map(_course_root, [ps.name] * 2, [result.autograder_zip] * 2))
-    assert parent not in roots and all(root.is_dir() for root in roots)
+        assert parent not in roots and all(root.is_dir() for root in roots)
+    assert parent.is_dir()  # a worker's exit leaves its parent's course alone
+
+
+def test_a_batch_leaves_no_scratch_course_behind(ps1_built, tmp_path, monkeypatch):
+    """Each worker's scratch course holds the last student's notebook and the course's
+    gradebook: it goes with the worker, and the grader's own with the grader."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from autograder.engine.batch import grade_batch
+
+    ps, result = ps1_built
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    for student in ("a", "b", "c"):
+        (submissions / f"{student}.ipynb").write_bytes(ps.student_notebook.read_bytes())
+    report = grade_batch(ps.name, result.autograder_zip, submissions, tmp_path / "out",
+                         workers=2, engine="nbgrader", progress=False)
+    assert sorted(report.graded) == ["a", "b", "c"] and not report.failed
+    assert list(scratch.iterdir()) == []
+    # The grader's own process, grading in itself, cleans up when it exits.
+    script = ("import sys, tempfile; from pathlib import Path; "
+              "from autograder.engine.nbgrader_engine import scratch_course; "
+              f"tempfile.tempdir = {str(scratch)!r}; "
+              f"print(scratch_course({ps.name!r}, Path({str(result.autograder_zip)!r}), "
+              "'exit-check', 30).root)")
+    made = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert made.startswith(str(scratch)) and list(scratch.iterdir()) == []
 
 
 # ------------------------------------------ an nbgrader course graded by the hardened engine

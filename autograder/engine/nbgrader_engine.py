@@ -2,6 +2,8 @@
 
 Each worker process keeps one scratch nbgrader course per problem set: the problem set is
 exported into it (:mod:`autograder.nbgrader_export`) and ``generate_assignment`` runs once.
+The course (the last student's notebook and gradebook included) is removed when the process
+that made it exits, a pool worker too, or when nothing refers to it any more.
 A job's notebook, converted to nbgrader's cells, is put in ``submitted/<student>/<ps>/``,
 ``autograde`` runs through :class:`nbgrader.apps.NbGraderAPI`, and the score of every test
 cell is read back from the course's gradebook by its ``grade_id`` (the test function's name).
@@ -15,6 +17,7 @@ per notebook, no parallelism inside nbgrader (its issue #174).
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.util
 import os
 import shutil
 import sys
@@ -57,6 +60,11 @@ class ScratchCourse:
         self.ps = ps_name
         self.threads = dict(threads or {})
         self.root = Path(tempfile.mkdtemp(prefix=f"nngrade-nbgrader-{ps_name}-"))
+        # multiprocessing runs this when the object goes or at the exit of the process that
+        # made it (a pool worker's exit included, where atexit does not run); never in a child
+        # forked from that process, which makes its own course.
+        multiprocessing.util.Finalize(self, shutil.rmtree, args=(str(self.root),),
+                                      kwargs={"ignore_errors": True}, exitpriority=0)
         dist = autograder_zip.parent
         self.source = export_assignment(
             ps_name, dist / f"{ps_name}.ipynb", dist.parent / "master" / f"{ps_name}.ipynb",
