@@ -103,6 +103,19 @@ def test_a_batch_leaves_no_scratch_course_behind(ps1_built, tmp_path, monkeypatc
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    # The forked workers inherit this: each course they make is listed, so that the test fails
+    # rather than pass on an empty folder if the courses were made somewhere else.
+    made_here = tmp_path / "courses.txt"
+    mkdtemp = tempfile.mkdtemp
+
+    def listed_mkdtemp(*args, **kwargs):
+        path = mkdtemp(*args, **kwargs)
+        if str(kwargs.get("prefix", "")).startswith("nngrade-nbgrader-"):
+            with open(made_here, "a") as listing:
+                listing.write(path + "\n")
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", listed_mkdtemp)
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     for student in ("a", "b", "c"):
@@ -110,9 +123,11 @@ def test_a_batch_leaves_no_scratch_course_behind(ps1_built, tmp_path, monkeypatc
     report = grade_batch(ps.name, result.autograder_zip, submissions, tmp_path / "out",
                          workers=2, engine="nbgrader", progress=False)
     assert sorted(report.graded) == ["a", "b", "c"] and not report.failed
+    courses = made_here.read_text().split()
+    assert courses and all(course.startswith(str(scratch)) for course in courses)
     assert list(scratch.iterdir()) == []
     # The grader's own process, grading in itself, cleans up when it exits.
-    script = ("import sys, tempfile; from pathlib import Path; "
+    script = ("import tempfile; from pathlib import Path; "
               "from autograder.engine.nbgrader_engine import scratch_course; "
               f"tempfile.tempdir = {str(scratch)!r}; "
               f"print(scratch_course({ps.name!r}, Path({str(result.autograder_zip)!r}), "
