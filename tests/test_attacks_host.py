@@ -324,11 +324,14 @@ def test_no_sandbox_survives_a_grader_killed_at_a_random_moment():
 CROWDED = """
 import os, time
 children = []
-for _ in range(4):  # 4 busy processes on this host's cores: always one waiting for a CPU
+# 4 busy processes on this host's 2 cores: always one waiting for a CPU. They all stop at the
+# same moment: had each spun 1.5 s from its own start, the forks' spread on a loaded host would
+# leave a tail with fewer busy processes than cores, which is time the cell is charged.
+stop = time.monotonic() + 1.5
+for _ in range(4):
     pid = os.fork()
     if pid == 0:
-        began = time.monotonic()
-        while time.monotonic() - began < 1.5:
+        while time.monotonic() < stop:
             pass
         os._exit(0)
     children.append(pid)
