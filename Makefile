@@ -10,7 +10,7 @@ export NNGRADE_DATA
 MNIST_CACHE := $(NNGRADE_DATA)/course/mnist.npz
 INSTALLED := $(VENV)/.installed
 
-.PHONY: setup venv mnist system-packages sandbox-user demo test lint clean
+.PHONY: setup venv mnist system-packages sandbox-user demo test test-slow test-all lint clean
 
 ## setup: virtualenv + packages, the MNIST cache, and (as root) bubblewrap, Chromium and its
 ## driver, PostgreSQL, and the sandbox user
@@ -68,8 +68,17 @@ sandbox-user:
 demo: setup
 	$(BIN)/nngrade demo
 
-## test: the whole suite (slow MNIST training included)
+## test: the suite without the tests marked slow (see the README's Tests section)
 test: setup
+	$(BIN)/pytest -m "not slow"
+
+## test-slow: the tests marked slow: MNIST training, and problem sets 2 to 4 under otter and
+## nbgrader. CI runs it after `make test`, so every test runs.
+test-slow: setup
+	$(BIN)/pytest -m slow
+
+## test-all: both tiers in one session
+test-all: setup
 	$(BIN)/pytest
 
 lint: venv

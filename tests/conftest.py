@@ -175,6 +175,21 @@ ALTERNATIVES_LEFT_OUT: dict[tuple[str, str], str] = {
 }
 
 
+#: The (problem set, engine) batches left to ``make test-slow`` (``pytest -m slow``): problem
+#: set 3's under every engine, whose notebooks train on full MNIST, and every problem set but
+#: the first under otter and nbgrader. ``make test`` grades every variant of every problem set
+#: under nngrade and problem set 1's under all three engines, which exercises each engine's
+#: adapter end to end; CI runs both tiers, so every case of the specification still runs.
+FAST_UNDER_EVERY_ENGINE = {PS1}
+TRAINS_ON_MNIST = {PS3}
+
+
+def slow_grading(ps_name: str, engine: str) -> bool:
+    """Whether the (problem set, engine) batch belongs to the slow tier (see above)."""
+    return ps_name in TRAINS_ON_MNIST or (
+        engine != "nngrade" and ps_name not in FAST_UNDER_EVERY_ENGINE)
+
+
 def write_variants(ps: ProblemSet, folder: Path, alternatives: bool = True) -> list[str]:
     """The solution, the blank release, and every declared mistake and alternative (unless
     not ``alternatives``), one notebook each in ``folder``; returns the student ids."""

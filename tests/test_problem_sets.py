@@ -18,6 +18,10 @@ honouring it, the listing must go). The batches of ``ALTERNATIVES_LEFT_OUT`` (``
 problem sets 2 to 4 under nbgrader and problem set 3 under otter, whose alternatives each
 train a network) grade the solution, the blank and every mistake; every alternative is
 graded under nngrade, and all but problem set 3's under otter as well.
+
+The cases of the batches ``slow_grading`` names (``conftest.py``: problem set 3 under every
+engine, the other problem sets but the first under otter and nbgrader) are marked ``slow``:
+``make test`` leaves them to ``make test-slow``, and CI runs both.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from conftest import (
     VariantGrading,
     alternative_student,
     mistake_student,
+    slow_grading,
 )
 
 from autograder.engine.registry import ENGINES
@@ -43,15 +48,12 @@ from autograder.problem_sets import ProblemSet, find_problem_sets
 REPO = Path(__file__).resolve().parents[1]
 PROBLEM_SETS: list[ProblemSet] = find_problem_sets(REPO)
 
-#: Problem sets whose grading trains networks on full MNIST (tens of seconds per notebook).
-SLOW = {"ps3-keras-mnist"}
-
 #: (engine, problem set, variant) -> why that engine cannot give the guaranteed score.
 ENGINE_LIMITATIONS: dict[tuple[str, str, str], str] = {}
 
 
 def _marks(ps: ProblemSet, engine: str, variant: str = "") -> list[pytest.MarkDecorator]:
-    marks = [pytest.mark.slow] if ps.name in SLOW else []
+    marks = [pytest.mark.slow] if slow_grading(ps.name, engine) else []
     reason = ENGINE_LIMITATIONS.get((engine, ps.name, variant))
     if reason:
         marks.append(pytest.mark.xfail(reason=reason, strict=True))
