@@ -28,7 +28,7 @@ import nbformat
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import PS1, PS2, PS3, PS4
+from conftest import PS1, PS2, PS3, PS4, TRAINS_ON_MNIST
 from packaging.requirements import Requirement
 
 from autograder.build import build_problem_set
@@ -42,9 +42,10 @@ from autograder.problem_sets import find_problem_sets
 
 DEMO = "ps-demo"
 DEMO_DIR = Path(__file__).parent / "fixtures" / DEMO
-#: Problem set 3's template runs its public checks with Keras on MNIST and its solution run
-#: loads the models of a student-side training: the slow tier's (``make test-slow``).
-PROBLEM_SETS = [DEMO, PS1, PS2, pytest.param(PS3, marks=pytest.mark.slow), PS4]
+#: A problem set that trains on full MNIST (problem set 3: its solution run loads the models
+#: of a student-side training) is the slow tier's (``make test-slow``).
+PROBLEM_SETS = [pytest.param(name, marks=pytest.mark.slow) if name in TRAINS_ON_MNIST else name
+                for name in (DEMO, PS1, PS2, PS3, PS4)]
 #: The points of each problem set's public checks, read off its masters by hand.
 PUBLIC_POINTS = {DEMO: 2, PS1: 0, PS2: 0, PS3: 0, PS4: 0}
 #: The problem sets whose notebook trains Keras models on MNIST.
